@@ -72,6 +72,7 @@ def export(model: VideoTransformer, arch: str) -> tuple[dict, dict]:
     key = "timesformer.embeddings.patch_embeddings.projection.weight"
     state[key] = state[key][:, :, 0]
     hf = common_to_hf(cfg, MODEL_TYPE, arch, "gelu_pytorch_tanh")
-    hf.update(patch_size=cfg.patch_size, qkv_bias=cfg.qkv_bias, drop_path_rate=cfg.drop_path,
-              attention_type=invert(SCHEMES)[cfg.scheme])
+    hf.update(patch_size=cfg.patch_size, qkv_bias=cfg.qkv_bias, attention_type=invert(SCHEMES)[cfg.scheme])
+    if cfg.drop_path:   # transformers 5 types this field int and rejects 0.0, so only write a real rate
+        hf["drop_path_rate"] = cfg.drop_path
     return hf, state

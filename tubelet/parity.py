@@ -1,0 +1,117 @@
+"""Check tubelet against `transformers` on the same checkpoint and the same input.
+
+`transformers` is only needed here (it is the reference, not a runtime dependency). `reference_model`
+builds randomly initialized transformers models (every parameter perturbed, so no zero bias or unit norm
+can hide a wrong mapping); `compare` loads one folder with both libraries and reports max |diff|.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .checkpoints import load_model
+from .checkpoints.files import read_json
+
+SMALL = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128, image_size=32,
+             num_frames=8, num_labels=5)
+# name -> (config class, model class, small overrides, base overrides = the released base configs)
+KINDS = {
+    "videomae": ("VideoMAEConfig", "VideoMAEForVideoClassification", dict(patch_size=16, tubelet_size=2),
+                 dict(num_frames=16, num_labels=400)),
+    "videomae-model": ("VideoMAEConfig", "VideoMAEModel", dict(patch_size=16, tubelet_size=2), dict(num_frames=16)),
+    "videomae-pretraining": ("VideoMAEConfig", "VideoMAEForPreTraining",
+                             dict(patch_size=16, tubelet_size=2, decoder_hidden_size=32, decoder_num_hidden_layers=2,
+                                  decoder_num_attention_heads=4, decoder_intermediate_size=64), dict(num_frames=16)),
+    "timesformer-divided": ("TimesformerConfig", "TimesformerForVideoClassification",
+                            dict(patch_size=16, attention_type="divided_space_time"), dict(num_frames=8, num_labels=400)),
+    "timesformer-space_only": ("TimesformerConfig", "TimesformerForVideoClassification",
+                               dict(patch_size=16, attention_type="space_only"), dict(num_frames=8, num_labels=400)),
+    "timesformer-joint": ("TimesformerConfig", "TimesformerForVideoClassification",
+                          dict(patch_size=16, attention_type="joint_space_time"), dict(num_frames=8, num_labels=400)),
+    "vivit": ("VivitConfig", "VivitForVideoClassification", dict(tubelet_size=[2, 16, 16]),
+              dict(num_frames=32, num_labels=400)),
+}
+
+
+def _transformers():
+    import transformers
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    return transformers
+
+
+def randomize(model: torch.nn.Module, seed: int = 0, scale: float = 0.02) -> torch.nn.Module:
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * scale)
+    return model
+
+
+def reference_model(kind: str, size: str = "small", seed: int = 0, **overrides):
+    """A randomly initialized transformers model: `size` small (tests, demo) or base (the released configs)."""
+    transformers = _transformers()
+    config_name, model_name, small, base = KINDS[kind]
+    kw = {**SMALL, **small} if size == "small" else {**small, **base, "image_size": 224}
+    if size != "small" and kind.startswith("vivit"):
+        kw["tubelet_size"] = [2, 16, 16]
+    if size != "small" and "decoder_hidden_size" in kw:     # base VideoMAE keeps its default decoder
+        for k in ("decoder_hidden_size", "decoder_num_hidden_layers", "decoder_num_attention_heads", "decoder_intermediate_size"):
+            kw.pop(k)
+    kw.update(overrides)
+    torch.manual_seed(seed)
+    model = getattr(transformers, model_name)(getattr(transformers, config_name)(**kw))
+    return randomize(model, seed).eval()
+
+
+def tube_mask(batch: int, grid: tuple[int, int, int], ratio: float = 0.9, seed: int = 0) -> torch.Tensor:
+    """Same spatial positions hidden in every temporal group, the same count per clip."""
+    t, h, w = grid
+    g = torch.Generator().manual_seed(seed)
+    hidden = min(max(int(round(ratio * h * w)), 1), h * w - 1)   # at least one hidden, one visible
+    rows = []
+    for _ in range(batch):
+        m = torch.zeros(h * w, dtype=torch.bool)
+        m[torch.randperm(h * w, generator=g)[:hidden]] = True
+        rows.append(m.repeat(t))
+    return torch.stack(rows)
+
+
+def run_both(folder: str | Path, batch: int = 2, seed: int = 0) -> dict:
+    """Load `folder` with tubelet and with transformers, run both on one random clip, compare."""
+    transformers = _transformers()
+    folder = Path(folder)
+    arch = (read_json(folder / "config.json").get("architectures") or [None])[0]
+    ref = getattr(transformers, arch).from_pretrained(str(folder)).eval()
+    ours = load_model(folder)
+    cfg = ours.config.encoder if hasattr(ours.config, "encoder") else ours.config
+    video = torch.randn(batch, cfg.num_channels, cfg.num_frames, cfg.image_size, cfg.image_size,
+                        generator=torch.Generator().manual_seed(seed))
+    pixel_values = video.transpose(1, 2)                        # transformers takes (B, T, C, H, W)
+    result = {"folder": str(folder), "architecture": arch}
+    with torch.no_grad():
+        if arch == "VideoMAEForPreTraining":
+            mask = tube_mask(batch, cfg.grid, seed=seed)
+            out = ref(pixel_values=pixel_values, bool_masked_pos=mask)
+            loss, pred = ours(video, mask)
+            result["loss_diff"] = abs(loss.item() - out.loss.item())
+            a, b = pred, out.logits
+        elif arch == "VideoMAEModel":
+            a, b = ours.forward_features(video), ref(pixel_values=pixel_values).last_hidden_state
+        else:
+            a, b = ours(video), ref(pixel_values=pixel_values).logits
+            if b.shape[0] != a.shape[0]:         # TimeSformer space_only: one row per frame -> clip = mean
+                b = b.view(a.shape[0], -1, b.shape[-1]).mean(dim=1)
+    result.update(shape=list(a.shape), max_abs_diff=(a - b).abs().max().item(), scale=b.abs().max().item())
+    return result
+
+
+def round_trip(kind: str, size: str = "small", seed: int = 0) -> tuple[dict, dict]:
+    """transformers -> tubelet (load) and tubelet -> transformers (save_pretrained): compare both folders."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hf_dir, back_dir = Path(tmp, "hf"), Path(tmp, "back")
+        reference_model(kind, size, seed).save_pretrained(str(hf_dir))
+        load_model(hf_dir).save_pretrained(back_dir)
+        return run_both(hf_dir, seed=seed), run_both(back_dir, seed=seed)
