@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from .checkpoints import load_model
-from .checkpoints.files import read_json
+from .checkpoints.files import read_json, resolve
 
 SMALL = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128, image_size=32,
              num_frames=8, num_labels=5)
@@ -82,7 +82,7 @@ def tube_mask(batch: int, grid: tuple[int, int, int], ratio: float = 0.9, seed: 
 def run_both(folder: str | Path, batch: int = 2, seed: int = 0) -> dict:
     """Load `folder` with tubelet and with transformers, run both on one random clip, compare."""
     transformers = _transformers()
-    folder = Path(folder)
+    folder = resolve(folder)
     arch = (read_json(folder / "config.json").get("architectures") or [None])[0]
     ref = getattr(transformers, arch).from_pretrained(str(folder)).eval()
     ours = load_model(folder)
@@ -108,10 +108,10 @@ def run_both(folder: str | Path, batch: int = 2, seed: int = 0) -> dict:
     return result
 
 
-def round_trip(kind: str, size: str = "small", seed: int = 0) -> tuple[dict, dict]:
+def round_trip(kind: str, size: str = "small", seed: int = 0, batch: int = 2) -> tuple[dict, dict]:
     """transformers -> tubelet (load) and tubelet -> transformers (save_pretrained): compare both folders."""
     with tempfile.TemporaryDirectory() as tmp:
         hf_dir, back_dir = Path(tmp, "hf"), Path(tmp, "back")
         reference_model(kind, size, seed).save_pretrained(str(hf_dir))
         load_model(hf_dir).save_pretrained(back_dir)
-        return run_both(hf_dir, seed=seed), run_both(back_dir, seed=seed)
+        return run_both(hf_dir, batch, seed), run_both(back_dir, batch, seed)
