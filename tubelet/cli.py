@@ -59,11 +59,11 @@ def cmd_parity(args) -> int:
     if args.random:
         kinds = list(parity.KINDS) if args.random == "all" else [args.random]
         worst = 0.0
-        print(f"{'checkpoint':<24} {'direction':<22} {'output':<12} {'max |diff|':>11}")
+        print(f"{'checkpoint':<24} {'direction':<22} {'output':<12} {'max |output|':>12} {'max |diff|':>11}")
         for kind in kinds:
             for direction, r in zip(("transformers->tubelet", "tubelet->transformers"), parity.round_trip(kind, args.size, batch=1 if args.size == 'base' else 2)):
                 worst = max(worst, r["max_abs_diff"])
-                print(f"{kind:<24} {direction:<22} {'x'.join(map(str, r['shape'])):<12} {r['max_abs_diff']:>11.2e}")
+                print(f"{kind:<24} {direction:<22} {'x'.join(map(str, r['shape'])):<12} {r['scale']:>12.3f} {r['max_abs_diff']:>11.2e}")
         ok = worst <= args.tol
         print(f"{'PASS' if ok else 'FAIL'}: worst max |diff| {worst:.2e} (tolerance {args.tol:g})")
         return 0 if ok else 1
