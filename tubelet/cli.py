@@ -76,6 +76,39 @@ def cmd_parity(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_tag(args) -> int:
+    from pathlib import Path
+
+    from .batch import Job, run
+    from .checkpoints import load_model
+    from .tagging import Tagger
+    from .video import VideoError
+    if args.window is not None and args.window <= 0 or args.stride is not None and args.stride <= 0:
+        raise UsageError("--window and --stride must be positive seconds")
+    if args.stride is not None and args.window is None:
+        raise UsageError("--stride needs --window")
+    name = args.model or default_model()
+    import torch
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    tagger = Tagger(load_model(name), name=str(args.model or "default"), batch_size=args.batch_size, top_k=args.top_k)
+    job = Job(args.inputs, fmt=args.format, out=Path(args.output) if args.output else None,
+              plot=Path(args.plot) if args.plot else None, window=args.window, stride=args.stride,
+              min_score=args.min_score, progress=True if args.progress else (False if args.quiet else None),
+              resume=args.resume)
+    try:
+        return run(job, tagger)
+    except VideoError as e:
+        raise UsageError(str(e)) from None
+
+
+def default_model() -> str:
+    from .default_model import default_model_path
+    path = default_model_path()
+    if path is None:
+        raise UsageError("no default model is bundled in this version; pass --model FOLDER_OR_HUB_ID")
+    return str(path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tubelet", description="Video transformers: tokens, attention costs, checkpoints.")
     p.add_argument("--version", action="version", version=f"tubelet {__version__}")
@@ -107,6 +140,24 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=("auto", "hf", "tubelet"), default="auto")
     e.set_defaults(func=cmd_export)
 
+    t = sub.add_parser("tag", help="tag video files: top-k labels, a timeline of segments, outputs people use")
+    t.add_argument("inputs", nargs="+", help="files, folders (searched for videos) or glob patterns")
+    t.add_argument("--model", help="checkpoint folder or hub id (default: the bundled model)")
+    t.add_argument("--top-k", type=int, default=5)
+    t.add_argument("--window", type=float, help="seconds per window for a timeline (default: one clip over the whole file)")
+    t.add_argument("--stride", type=float, help="seconds between window starts (default: window / 2)")
+    t.add_argument("--min-score", type=float, default=0.0, help="drop segments whose mean score is lower")
+    from .writers import FORMATS
+    t.add_argument("--format", choices=FORMATS, default="table")
+    t.add_argument("-o", "--output", help="output file (a folder for srt/vtt/html of several inputs)")
+    t.add_argument("--plot", help="PNG of the timeline (a folder for several inputs)")
+    t.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    t.add_argument("--threads", type=int, help="torch CPU threads")
+    t.add_argument("--resume", action="store_true", help="skip files already in the jsonl -o FILE and append")
+    t.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_tag)
+
     q = sub.add_parser("parity", help="compare tubelet with transformers on a checkpoint (needs transformers)")
     q.add_argument("model", nargs="?")
     q.add_argument("--random", choices=["all", *__import__("tubelet.parity", fromlist=["KINDS"]).KINDS],
@@ -121,9 +172,11 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .checkpoints import CheckpointError
+    from .batch import OutputError
+    except_types = (UsageError, CheckpointError, OutputError, ValueError, OSError)
     try:
         return args.func(args)
-    except (UsageError, CheckpointError, ValueError, OSError) as e:
+    except except_types as e:
         print(f"tubelet {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+from ..atomic import atomic_write
 
 
 class CheckpointError(Exception):
@@ -83,19 +84,6 @@ def read_state_dict(folder: Path) -> dict[str, torch.Tensor]:
             sd.update(_read_one(folder / shard))
         return sd
     raise CheckpointError(f"{folder} has no weights (looked for {', '.join(WEIGHT_FILES)})")
-
-
-def atomic_write(path: Path, write) -> None:
-    """Write through `write(tmp_path)` into a temp file beside `path`, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_checkpoint(folder: Path, config: dict, state: dict[str, torch.Tensor], preprocessor: dict | None) -> Path:
