@@ -68,9 +68,10 @@ def _done_files(path: Path) -> list[str]:
 
 def run(job: Job, tagger: Tagger) -> int:
     paths, problems = find_videos(job.inputs)
-    job.failures.extend(problems)
     many = len(paths) + len(problems) > 1
     check_outputs(job, many)
+    for item, message in problems:
+        _report(job, item, message)
     previous = ""
     if job.resume:
         done = set(_done_files(job.out))

@@ -152,7 +152,7 @@ def read_frames(path: str | os.PathLike, times: Sequence[float], info: VideoInfo
     info = info or probe(path)
     order = sorted(range(len(times)), key=lambda i: times[i])
     container, stream = open_container(path)
-    k, last, last_converted, last_time = 0, None, None, None
+    k, last, last_converted, last_time, index = 0, None, None, None, -1
     frame_step = 1.0 / info.fps if info.fps else 0.04
     with container:
         try:
@@ -171,6 +171,8 @@ def read_frames(path: str | os.PathLike, times: Sequence[float], info: VideoInfo
             raise VideoError(f"decoding failed{at} (corrupt or truncated file): {path} ({_reason(e)})") from None
         if last is None:
             raise VideoError(f"no decodable frames: {path}")
+        if index == 0:
+            raise VideoError(f"a single frame, not a video (nothing happens over time): {path}")
         if k < len(order):
             wanted = times[order[-1]]
             if wanted > last_time + max(0.5, 3 * frame_step) and wanted < info.duration:
