@@ -20,7 +20,7 @@ header p{margin:4px 0 0;color:#c8ccd0}main{display:grid;grid-template-columns:mi
 video{width:100%;max-height:60vh;background:#000;border-radius:6px}.card{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:12px 14px}
 h2{font-size:15px;margin:0 0 8px}.label{display:grid;grid-template-columns:1fr 56px;gap:6px;align-items:center;margin:3px 0}
 .bar{height:8px;border-radius:4px;grid-column:1/3}.wide{grid-column:1/3}svg{width:100%;height:auto;cursor:crosshair}
-table{border-collapse:collapse;width:100%}td,th{padding:4px 6px;text-align:left;border-bottom:1px solid #eee;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;width:100%}td,th{white-space:nowrap;padding:4px 6px;text-align:left;border-bottom:1px solid #eee;font-variant-numeric:tabular-nums}
 tr[data-start]{cursor:pointer}tr[data-start]:hover,tr.current{background:#eef4ff}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 .legend span{margin-right:14px;white-space:nowrap}
 """

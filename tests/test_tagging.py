@@ -1,0 +1,142 @@
+"""What `tag` computes: windows, sampling over the whole file, preprocessing parity, averaging, segments."""
+import numpy as np
+import pytest
+import torch
+
+from tubelet.preprocess import Preprocessor
+from tubelet.tagging import Tagger, merge_segments, plan_windows, sample_times
+from tubelet.video import probe, read_frames
+from tiny_model import LABELS, tiny_model
+from videos import BIKES, BUNNY, CARPHONE, index_of, write_video
+
+
+def test_windows_cover_the_file_and_the_tail():
+    assert plan_windows(10, None, None) == [(0.0, 10)]
+    assert plan_windows(10, 2, 1) == [(float(s), float(s + 2)) for s in range(9)]
+    assert plan_windows(10, 3, 2) == [(0.0, 3.0), (2.0, 5.0), (4.0, 7.0), (6.0, 9.0), (7.0, 10)]
+    assert plan_windows(1.5, 2, 1) == [(0.0, 1.5)]                 # shorter than a window: one window
+    assert plan_windows(10, 4, None) == [(0.0, 4.0), (2.0, 6.0), (4.0, 8.0), (6.0, 10.0)]   # stride = window / 2
+
+
+def test_samples_are_uniform_over_the_span():
+    assert sample_times(0, 8, 4) == [1.0, 3.0, 5.0, 7.0]
+    assert sample_times(2, 3, 2) == [2.25, 2.75]
+
+
+def _recording(tagger):
+    seen = []
+    resize = tagger.pre.resize
+    tagger.pre.resize = lambda rgb: (seen.append(index_of(rgb)), resize(rgb))[1]
+    return seen
+
+
+def test_clip_label_samples_the_whole_file_not_its_start(tmp_path):
+    video = write_video(tmp_path / "v.mp4", n=200, rate=20, w=64, h=48)      # 10 s
+    tagger = Tagger(tiny_model(), "tiny")
+    seen = _recording(tagger)
+    result = tagger.tag(video)
+    assert len(result.windows) == 1 and result.windows[0]["end"] == pytest.approx(10.0, abs=0.06)
+    # 8 frames at the centres of 8 equal parts of the file: frames 12, 37, ..., 187 (level wraps every 26)
+    expected = [(int((i + 0.5) * 200 / 8)) % 26 for i in range(8)]
+    assert [s % 26 for s in seen] == expected
+
+
+def test_a_file_shorter_than_the_window_is_one_window_with_repeated_frames(tmp_path):
+    video = write_video(tmp_path / "short.mp4", n=5, rate=10)                  # 0.5 s, 5 frames, model wants 8
+    tagger = Tagger(tiny_model(), "tiny")
+    seen = _recording(tagger)
+    result = tagger.tag(video, window=2.0)
+    assert [(w["start"], w["end"]) for w in result.windows] == [(0.0, 0.5)]
+    assert sorted(set(seen)) == [0, 1, 2, 3, 4]          # each frame converted once, repeated into 8 slots
+
+
+def test_file_labels_are_the_mean_of_window_probabilities():
+    result = Tagger(tiny_model(), "tiny", top_k=4).tag(BIKES, window=2.0, stride=1.0)
+    assert len(result.windows) == 9 and result.probs.shape == (9, 4)
+    mean = result.probs.mean(dim=0)
+    assert [x["label"] for x in result.labels] == [LABELS[int(i)] for i in mean.argsort(descending=True)]
+    assert [x["score"] for x in result.labels] == pytest.approx(sorted(mean.tolist(), reverse=True), abs=1e-6)
+    for w, p in zip(result.windows, result.probs):
+        assert w["labels"][0]["label"] == LABELS[int(p.argmax())]
+
+
+def test_window_results_equal_running_the_model_by_hand():
+    """The tagger's batched pipeline = decode these frames, HF-preprocess them, one forward pass."""
+    from transformers.models.videomae.image_processing_pil_videomae import VideoMAEImageProcessorPil
+    model = tiny_model()
+    result = Tagger(model, "tiny", batch_size=3).tag(BUNNY, window=2.0, stride=1.0)
+    hf = VideoMAEImageProcessorPil(**{k: v for k, v in model.preprocessor.items() if k != "image_processor_type"})
+    info = probe(BUNNY)
+    for w, probs in zip(result.windows, result.probs):
+        frames = [f for _, f in sorted(read_frames(BUNNY, sample_times(w["start"], w["end"], 8), info))]
+        clip = hf(frames, return_tensors="pt")["pixel_values"].transpose(1, 2)
+        with torch.no_grad():
+            by_hand = model(clip).softmax(-1)[0]
+        assert int(by_hand.argmax()) == int(probs.argmax())
+        assert (by_hand - probs).abs().max() < 0.02
+
+
+@pytest.mark.parametrize("video", [BIKES, BUNNY, CARPHONE], ids=lambda p: p.name)
+def test_preprocessing_matches_videomae_image_processor_on_real_frames(video):
+    """transformers 5's VideoMAEImageProcessor has a torchvision backend and a PIL one with the same
+    config; torchvision cannot be installed beside this torch build, so the PIL implementation is the reference."""
+    from transformers.models.videomae.image_processing_pil_videomae import VideoMAEImageProcessorPil
+    hf = VideoMAEImageProcessorPil()                     # 224 shortest edge, 224 crop, ImageNet-standard mean/std
+    ours = Preprocessor.from_config(hf.to_dict(), 224)
+    info = probe(video)
+    frames = [f for _, f in sorted(read_frames(video, sample_times(0, info.duration, 16), info))]
+    a = ours(frames)
+    b = hf(frames, return_tensors="pt")["pixel_values"].transpose(1, 2)
+    grey_levels = ((a - b).abs() * torch.tensor(ours.std).view(1, 3, 1, 1, 1) * 255)
+    assert a.shape == b.shape == (1, 3, 16, 224, 224)
+    assert grey_levels.max() <= 1.01 and grey_levels.mean() < 0.2   # rounding of the resize, at most 1 level
+    model = tiny_model(frames=16, size=224)
+    with torch.no_grad():
+        assert int(model(a).argmax()) == int(model(b).argmax())
+
+
+def test_vivit_style_offset_rescale():
+    pre = Preprocessor.from_config({"size": {"shortest_edge": 8}, "crop_size": {"height": 8, "width": 8},
+                                    "rescale_factor": 1 / 127.5, "offset": True, "image_mean": [0.5] * 3,
+                                    "image_std": [0.5] * 3}, 8)
+    white = pre([np.full((8, 8, 3), 255, np.uint8)])
+    black = pre([np.zeros((8, 8, 3), np.uint8)])
+    assert torch.allclose(white, torch.full_like(white, 1.0)) and torch.allclose(black, torch.full_like(black, -3.0))
+
+
+def test_segments_merge_runs_and_tile_the_file():
+    windows = [{"start": s, "end": s + 2.0} for s in (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)]
+    probs = torch.tensor([[.9, .1], [.8, .2], [.3, .7], [.4, .6], [.45, .55], [.6, .4]])
+    segs = merge_segments(windows, probs, {0: "a", 1: "b"}, duration=7.0)
+    assert [(s["label"], s["start"], s["end"]) for s in segs] == [("a", 0.0, 2.5), ("b", 2.5, 5.5), ("a", 5.5, 7.0)]
+    assert segs[1]["score"] == pytest.approx((.7 + .6 + .55) / 3)
+    assert [s["label"] for s in merge_segments(windows, probs, {0: "a", 1: "b"}, 7.0, min_score=0.65)] == ["a"]
+
+
+def test_batch_size_does_not_change_the_answer():
+    model = tiny_model()
+    a = Tagger(model, batch_size=1).tag(BIKES, window=2.0, stride=1.0)
+    b = Tagger(model, batch_size=16).tag(BIKES, window=2.0, stride=1.0)
+    torch.testing.assert_close(a.probs, b.probs, atol=1e-5, rtol=0)
+
+
+def test_a_model_without_a_head_cannot_tag():
+    from tubelet import VideoTransformer, VideoTransformerConfig
+    with pytest.raises(ValueError, match="no classification head"):
+        Tagger(VideoTransformer(VideoTransformerConfig(image_size=32, patch_size=16, num_frames=4, dim=32, depth=1, heads=2)))
+
+
+def test_memory_stays_bounded_on_a_long_high_resolution_file(tmp_path):
+    """300 frames of 1080p decode to 1.9 GB of RGB; the tagger must never hold them all."""
+    import subprocess
+    import sys
+    from tiny_model import save_tiny_model
+    video = write_video(tmp_path / "hd.mp4", n=300, rate=30, w=1920, h=1080, options={"preset": "ultrafast"})
+    model = save_tiny_model(tmp_path / "m")
+    code = ("import resource, sys; from tubelet.cli import main; rc = main(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr); sys.exit(rc)")
+    r = subprocess.run([sys.executable, "-c", code, "tag", str(video), "--model", str(model), "--window", "1",
+                        "--stride", "0.25", "-q"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    peak_mib = int(r.stderr.strip().splitlines()[-1])
+    assert peak_mib < 800, f"peak RSS {peak_mib} MiB"
