@@ -1,0 +1,107 @@
+"""Labelled video clips for training: manifests (`path,label` CSV) or a folder-per-class tree (UCF101 layout),
+decoded, sampled and preprocessed through the same path `tubelet tag` uses."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .preprocess import Preprocessor
+from .tagging import sample_times
+from .video import VIDEO_EXTENSIONS, VideoError, probe, read_frames, to_rgb
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    label: str
+
+
+def read_manifest(path: str | os.PathLike) -> list[Sample]:
+    """A CSV with `path,label` columns; relative paths are relative to the CSV's folder."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except FileNotFoundError:
+        raise ValueError(f"no such manifest: {path}") from None
+    if not rows or not {"path", "label"} <= set(rows[0]):
+        raise ValueError(f"{path} needs a header with 'path' and 'label' columns")
+    return [Sample((path.parent / r["path"]).resolve() if not os.path.isabs(r["path"]) else Path(r["path"]), r["label"])
+            for r in rows]
+
+
+def read_class_folders(root: str | os.PathLike) -> list[Sample]:
+    """root/<label>/**/<video>: every video file under a class folder."""
+    root = Path(root)
+    samples = [Sample(p, d.name) for d in sorted(root.iterdir()) if d.is_dir()
+               for p in sorted(d.rglob("*")) if p.suffix.lower() in VIDEO_EXTENSIONS]
+    if not samples:
+        raise ValueError(f"{root} has no class folders with videos in them")
+    return samples
+
+
+def _hash_split(sample: Sample, fractions=(0.8, 0.1, 0.1)) -> str:
+    """A stable split for folder-per-class data: by a hash of the file name, the same on every run."""
+    u = int(hashlib.sha1(sample.path.name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "train" if u < fractions[0] else "val" if u < fractions[0] + fractions[1] else "test"
+
+
+def load_splits(data: str | os.PathLike, val: str | None = None, test: str | None = None) -> dict[str, list[Sample]]:
+    """`data` = a folder with train.csv (and val.csv, test.csv), a train CSV, or a folder-per-class tree."""
+    data = Path(data)
+    if data.is_dir() and (data / "train.csv").exists():
+        splits = {s: read_manifest(data / f"{s}.csv") for s in ("train", "val", "test") if (data / f"{s}.csv").exists()}
+    elif data.is_file():
+        splits = {"train": read_manifest(data)}
+    elif data.is_dir():
+        samples = read_class_folders(data)
+        splits = {s: [x for x in samples if _hash_split(x) == s] for s in ("train", "val", "test")}
+    else:
+        raise ValueError(f"no such dataset: {data}")
+    if val:
+        splits["val"] = read_manifest(val)
+    if test:
+        splits["test"] = read_manifest(test)
+    splits = {k: v for k, v in splits.items() if v}
+    if "train" not in splits:
+        raise ValueError(f"{data}: no training clips")
+    return splits
+
+
+class ClipDataset(torch.utils.data.Dataset):
+    """Item i -> (clip (3, T, H, W) float, label index). Training samples one random time inside each of T
+    equal parts of the clip (temporal jitter); evaluation takes the centres, exactly as `tag` does."""
+
+    def __init__(self, samples: list[Sample], label2id: dict[str, int], num_frames: int, pre: Preprocessor,
+                 train: bool = False, seed: int = 0):
+        unknown = sorted({s.label for s in samples} - set(label2id))
+        if unknown:
+            raise ValueError(f"labels not in the model: {', '.join(unknown[:5])}")
+        self.samples, self.label2id, self.n, self.pre, self.train, self.seed = samples, label2id, num_frames, pre, train, seed
+        self.epoch = 0
+
+    def __len__(self):
+        return len(self.samples)
+
+    def times(self, i: int, duration: float) -> list[float]:
+        if not self.train:
+            return sample_times(0.0, duration, self.n)
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch * 10_007 + i)
+        u = torch.rand(self.n, generator=g).tolist()
+        return [(k + u[k]) * duration / self.n for k in range(self.n)]
+
+    def __getitem__(self, i: int):
+        s = self.samples[i]
+        try:
+            info = probe(s.path)
+            got = dict(read_frames(s.path, self.times(i, info.duration), info,
+                                   convert=lambda f, r: self.pre.resize(to_rgb(f, r))))
+        except VideoError as e:
+            raise ValueError(f"cannot use training clip: {e}") from None
+        frames = torch.stack([got[k] for k in range(self.n)])
+        return self.pre.finish(frames[None])[0], self.label2id[s.label]

@@ -1,0 +1,155 @@
+"""Camera-motion clips: a virtual camera moves over a still scene.
+
+The viewport maps an output pixel offset p (from the frame centre, y down) to the world point
+X = c + s * R(theta) * p, so content appears on screen at p = R(-theta) (X - c) / s:
+    pan_right: c_x grows (content moves left)      pan_left: c_x shrinks (content moves right)
+    tilt_down: c_y grows (content moves up)        tilt_up: c_y shrinks (content moves down)
+    zoom_in:   s shrinks (content grows)           zoom_out: s grows (content shrinks)
+    roll_clockwise: theta grows (content turns counter-clockwise on screen); roll_counterclockwise: the reverse
+Variety: speed, easing, secondary drift, hand-held shake, objects moving inside the shot, noise, blur,
+brightness, frame sizes and aspect ratios, letterboxing, frame rate, compression strength.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .content import world
+
+LABELS = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_clockwise",
+          "roll_counterclockwise")
+SIZES = ((160, 90), (160, 120), (128, 128), (176, 144), (192, 108), (144, 112), (120, 160), (200, 84))
+FPS = (10, 12, 15, 24, 25, 30)
+EASINGS = (lambda x: x, lambda x: x * x * (3 - 2 * x), lambda x: x * x, lambda x: 1 - (1 - x) ** 2)
+
+
+def _log_uniform(rng, lo, hi):
+    return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+
+
+def camera_path(label: str, rng: np.random.Generator, n: int, fps: float, w: int, h: int):
+    """Per-frame (cx, cy, s, theta) for the label, before shake; c in world pixels with c0 = 0."""
+    t = np.arange(n) / fps
+    T = max(t[-1], 1e-6)
+    e = EASINGS[rng.integers(len(EASINGS))](t / T) * T          # eased seconds: same start and end as linear
+    s0 = rng.uniform(1.0, 1.8)
+    cx, cy, s, th = np.zeros(n), np.zeros(n), np.full(n, s0), np.zeros(n)
+    drift = rng.uniform(0, 0.2)                                 # a little of another motion, as real shots have
+    if label.startswith("pan"):
+        v = _log_uniform(rng, 0.08, 0.8) * w * s0
+        cx = (1 if label == "pan_right" else -1) * v * e
+        cy = rng.choice([-1, 1]) * drift * v * e
+    elif label.startswith("tilt"):
+        v = _log_uniform(rng, 0.08, 0.8) * h * s0
+        cy = (1 if label == "tilt_down" else -1) * v * e
+        cx = rng.choice([-1, 1]) * drift * v * e
+    elif label.startswith("zoom"):
+        k = _log_uniform(rng, 0.1, 0.8)
+        s = s0 * np.exp((-1 if label == "zoom_in" else 1) * k * e)
+        sx, sy = rng.choice([-1, 1], 2)
+        cx, cy = sx * drift * 0.1 * w * s0 * e, sy * drift * 0.1 * h * s0 * e
+    elif label.startswith("roll"):
+        w_rad = math.radians(_log_uniform(rng, 5, 60))
+        th = (1 if label == "roll_clockwise" else -1) * w_rad * e
+    return cx, cy, s, th
+
+
+def _shake(rng, n, w, s0):
+    if rng.random() < 0.5:
+        return np.zeros(n), np.zeros(n), np.zeros(n)
+    amp = rng.uniform(0.001, 0.006) * w * s0
+    walk = np.cumsum(rng.normal(0, 1, (3, n)), axis=1)
+    walk = np.stack([np.convolve(r, np.ones(3) / 3, mode="same") for r in walk])
+    walk -= walk.mean(axis=1, keepdims=True)
+    return amp * walk[0], amp * walk[1], 0.002 * walk[2]
+
+
+def render(scene: torch.Tensor, cx, cy, s, th, w: int, h: int, supersample: int = 2) -> torch.Tensor:
+    """Sample the scene through each frame's viewport -> (n, 3, h, w); `scene` is (3, H, W), world origin
+    at its centre. Rendered at `supersample`x and averaged down, so zoomed-out frames do not alias.
+
+    In normalized coordinates (u, v in [-1, 1] over the frame, the same over the scene) the viewport map
+    X = c + s R(theta) p is the affine map
+        Xn = s cos w/W u - s sin h/W v + 2 cx/W,    Yn = s sin w/H u + s cos h/H v + 2 cy/H."""
+    n = len(cx)
+    H, W = scene.shape[1:]
+    s, c, sn = np.asarray(s, dtype=np.float64), np.cos(th), np.sin(th)
+    theta = np.stack([np.stack([s * c * w / W, -s * sn * h / W, 2 * np.asarray(cx) / W], axis=-1),
+                      np.stack([s * sn * w / H, s * c * h / H, 2 * np.asarray(cy) / H], axis=-1)], axis=1)
+    grid = F.affine_grid(torch.from_numpy(theta).float(), [n, 3, h * supersample, w * supersample], align_corners=False)
+    frames = F.grid_sample(scene[None].expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="reflection",
+                           align_corners=False)
+    return F.avg_pool2d(frames, supersample) if supersample > 1 else frames
+
+
+def _objects(rng, frames: torch.Tensor) -> torch.Tensor:
+    """1-3 things moving inside the shot (screen space): motion that is not the camera's."""
+    n, _, h, w = frames.shape
+    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+    for _ in range(rng.integers(1, 4)):
+        r = rng.uniform(0.04, 0.12) * min(h, w)
+        x0, y0 = rng.uniform(0, w), rng.uniform(0, h)
+        vx, vy = rng.normal(0, 0.4 * w) / n, rng.normal(0, 0.4 * h) / n
+        colour = torch.from_numpy(rng.random(3, dtype=np.float32))[:, None, None]
+        square = rng.random() < 0.5
+        for i in range(n):
+            dx, dy = xx - (x0 + vx * i), yy - (y0 + vy * i)
+            mask = (dx.abs() < r) & (dy.abs() < r) if square else dx ** 2 + dy ** 2 < r ** 2
+            frames[i] = torch.where(mask, colour, frames[i])
+    return frames
+
+
+def _blur(frames: torch.Tensor, sigma: float) -> torch.Tensor:
+    k = int(2 * round(2 * sigma) + 1)
+    x = torch.arange(k, dtype=torch.float32) - k // 2
+    g = torch.exp(-x ** 2 / (2 * sigma ** 2))
+    g = (g / g.sum()).view(1, 1, -1)
+    c = frames.shape[1]
+    f = F.conv2d(F.pad(frames, (k // 2, k // 2, 0, 0), mode="replicate"), g.view(1, 1, 1, -1).expand(c, 1, 1, k), groups=c)
+    return F.conv2d(F.pad(f, (0, 0, k // 2, k // 2), mode="replicate"), g.view(1, 1, -1, 1).expand(c, 1, k, 1), groups=c)
+
+
+def degrade(rng, frames: torch.Tensor) -> torch.Tensor:
+    n, _, h, w = frames.shape
+    if rng.random() < 0.4:
+        frames = _blur(frames, rng.uniform(0.4, 1.5))
+    gain, bias, gamma = rng.uniform(0.6, 1.3), rng.uniform(-0.1, 0.1), rng.uniform(0.7, 1.4)
+    frames = (frames.clamp(0, 1) ** gamma) * gain + bias
+    if rng.random() < 0.3:                                   # desaturate
+        grey = frames.mean(dim=1, keepdim=True)
+        frames = grey + (frames - grey) * rng.uniform(0, 0.7)
+    if rng.random() < 0.2:                                   # flicker
+        frames = frames * torch.from_numpy(rng.normal(1, 0.03, (n, 1, 1, 1)).astype(np.float32))
+    if rng.random() < 0.6:
+        frames = frames + torch.from_numpy(rng.normal(0, rng.uniform(0.005, 0.04), frames.shape).astype(np.float32))
+    if rng.random() < 0.2:                                   # letterbox or pillarbox
+        if rng.random() < 0.7:
+            bar = int(h * rng.uniform(0.08, 0.18))
+            frames[:, :, :bar], frames[:, :, h - bar:] = 0, 0
+        else:
+            bar = int(w * rng.uniform(0.08, 0.18))
+            frames[..., :bar], frames[..., w - bar:] = 0, 0
+    return frames.clamp(0, 1)
+
+
+def make_clip(label: str, rng: np.random.Generator) -> tuple[np.ndarray, float, int]:
+    """-> (frames uint8 (n, h, w, 3), fps, crf)."""
+    w, h = SIZES[rng.integers(len(SIZES))]
+    fps = float(FPS[rng.integers(len(FPS))])
+    n = max(8, int(round(rng.uniform(1.5, 3.0) * fps)))
+    cx, cy, s, th = camera_path(label, rng, n, fps, w, h)
+    jx, jy, jt = _shake(rng, n, w, s[0])
+    cx, cy, th = cx + jx, cy + jy, th + jt
+    # a scene a few views wide; beyond it grid_sample reflects, so long pans never leave the world
+    # (a scene sized to hold every viewport would need photos upscaled until they are flat)
+    H, W = int(h * s[0] * rng.uniform(1.5, 3.0)), int(w * s[0] * rng.uniform(1.5, 3.0))
+    scene = world(rng, H, W)
+    frames = render(scene, cx, cy, s, th, w, h, supersample=2 if s.max() > 1.25 else 1)
+    if rng.random() < (0.6 if label == "static" else 0.25):
+        frames = _objects(rng, frames)
+    frames = degrade(rng, frames)
+    crf = int(rng.integers(18, 36))
+    return (frames.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy(), fps, crf
