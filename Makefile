@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.tubelet-installed
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install demo test test-all bench default-model experiments clean
 
 # torch first, pinned to the CPU build (a bare "torch" requirement would pull a multi-GB CUDA build)
 $(STAMP): pyproject.toml
@@ -15,9 +15,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the main job on the bundled default model: a clip whose camera moves are known, tagged into a timeline
 demo: $(STAMP)
-	$(VENV)/bin/tubelet cost --frames 32 --size 224 --patch 16 --tubelet 2
-	$(VENV)/bin/tubelet parity --random all
+	mkdir -p out
+	$(VENV)/bin/tubelet demo-clip out/demo.mp4
+	$(VENV)/bin/tubelet tag out/demo.mp4
+	$(VENV)/bin/tubelet tag out/demo.mp4 --format html -o out/demo.html --plot out/demo.png -q
+	@echo "open out/demo.html to watch the clip with its timeline"
+
+# retrain the bundled camera-motion model (about an hour on 2 CPU cores)
+default-model: $(STAMP)
+	bash scripts/train_default_model.sh
+
+experiments: $(STAMP)
+	$(VENV)/bin/tubelet experiment attention
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

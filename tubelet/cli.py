@@ -84,10 +84,15 @@ def cmd_tag(args) -> int:
     from .checkpoints import load_model
     from .tagging import Tagger
     from .video import VideoError
-    if args.window is not None and args.window <= 0 or args.stride is not None and args.stride <= 0:
+    if args.window not in (None, "file"):
+        try:
+            args.window = float(args.window)
+        except ValueError:
+            raise UsageError("--window takes seconds or 'file'") from None
+        if args.window <= 0:
+            raise UsageError("--window and --stride must be positive seconds")
+    if args.stride is not None and args.stride <= 0:
         raise UsageError("--window and --stride must be positive seconds")
-    if args.stride is not None and args.window is None:
-        raise UsageError("--stride needs --window")
     name = args.model or default_model()
     import torch
     torch.set_num_threads(args.threads or torch.get_num_threads())
@@ -102,10 +107,49 @@ def cmd_tag(args) -> int:
         raise UsageError(str(e)) from None
 
 
+DEMO_SHOTS = [("static", 2.0), ("pan_left", 3.0), ("zoom_in", 3.0), ("tilt_down", 2.5), ("roll_clockwise", 2.5),
+              ("pan_right", 3.0)]
+
+
+def cmd_demo_clip(args) -> int:
+    import numpy as np
+    from .synth.camera import make_shot_sequence
+    from .synth.encode import write_mp4
+    frames, truth = make_shot_sequence(DEMO_SHOTS, np.random.default_rng(args.seed))
+    write_mp4(args.out, frames, 25.0, crf=20)
+    print(f"wrote {args.out}: {frames.shape[0] / 25:.1f} s; the camera does:")
+    for t in truth:
+        print(f"  {t['start']:5.1f} - {t['end']:5.1f} s  {t['label']}")
+    return 0
+
+
+def cmd_experiment(args) -> int:
+    from .experiments import attention_experiment
+    report = attention_experiment(out=args.out, data=args.data, runs=args.runs, clips=args.clips, epochs=args.epochs,
+                                  seed=args.seed, workers=args.workers, schemes=args.scheme or SCHEMES,
+                                  progress=False if args.quiet else None)
+    for x in report["rows"]:
+        print(f"{x['scheme']:<11} top1 {x['top1']:.3f}  order-dependent {x['order_top1']:.3f}  controls {x['control_top1']:.3f}")
+    print(f"report: {Path(args.out) / 'attention-experiment.md'}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .checkpoints import load_model
+    from .evaluate import evaluate_model
+    from .train import format_confusion
+    result = evaluate_model(load_model(args.model or default_model()), args.data, batch_size=args.batch_size)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_confusion(result, result["labels"]).replace("test:", f"{' + '.join(args.data)}:", 1))
+    return 0
+
+
 def cmd_synth(args) -> int:
     from .synth import synthesize
     info = synthesize(args.task, args.out_dir, args.clips, seed=args.seed, workers=args.workers,
-                      progress=False if args.quiet else None)
+                      progress=False if args.quiet else None, scenes_from=args.scenes_from)
     print(f"{info['clips']} {info['task']} clips in {args.out_dir}: " +
           ", ".join(f"{k} {v}" for k, v in info["splits"].items()) + f"; labels: {', '.join(info['labels'])}")
     return 0
@@ -191,7 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("inputs", nargs="+", help="files, folders (searched for videos) or glob patterns")
     t.add_argument("--model", help="checkpoint folder or hub id (default: the bundled model)")
     t.add_argument("--top-k", type=int, default=5)
-    t.add_argument("--window", type=float, help="seconds per window for a timeline (default: one clip over the whole file)")
+    t.add_argument("--window", help="seconds per window for a timeline, or 'file' for one clip over the whole file "
+                                    "(default: the model's own window if it declares one, else 'file')")
     t.add_argument("--stride", type=float, help="seconds between window starts (default: window / 2)")
     t.add_argument("--min-score", type=float, default=0.0, help="drop segments whose mean score is lower")
     from .writers import FORMATS
@@ -211,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--clips", type=int, default=900)
     y.add_argument("--seed", type=int, default=0)
     y.add_argument("--workers", type=int, help="processes (default: up to 4)")
+    y.add_argument("--scenes-from", nargs="+", metavar="VIDEO",
+                   help="camera-motion only: film frames of these videos (real content) instead of photos and textures")
     y.add_argument("-q", "--quiet", action="store_true")
     y.set_defaults(func=cmd_synth)
 
@@ -237,6 +284,31 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-q", "--quiet", action="store_true")
     add_model_options(r)
     r.set_defaults(func=cmd_train)
+
+    dc = sub.add_parser("demo-clip", help="write a clip whose camera does a known series of moves (for trying tag)")
+    dc.add_argument("out")
+    dc.add_argument("--seed", type=int, default=0)
+    dc.set_defaults(func=cmd_demo_clip)
+
+    x = sub.add_parser("experiment", help="reproduce a paper's experiment on tubelet's own data")
+    x.add_argument("name", choices=("attention",))
+    x.add_argument("--out", default="docs")
+    x.add_argument("--data", default="data/temporal-order")
+    x.add_argument("--runs", default="runs/attention")
+    x.add_argument("--clips", type=int, default=1500)
+    x.add_argument("--epochs", type=int, default=15)
+    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--workers", type=int, default=2)
+    x.add_argument("--scheme", choices=SCHEMES, action="append")
+    x.add_argument("-q", "--quiet", action="store_true")
+    x.set_defaults(func=cmd_experiment)
+
+    v = sub.add_parser("eval", help="accuracy and confusion matrix of a model on a labelled manifest")
+    v.add_argument("data", nargs="+", help="manifest CSVs (path,label) or dataset folders (their test.csv)")
+    v.add_argument("--model", help="checkpoint folder or hub id (default: the bundled model)")
+    v.add_argument("--batch-size", type=int, default=16)
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=cmd_eval)
 
     q = sub.add_parser("parity", help="compare tubelet with transformers on a checkpoint (needs transformers)")
     q.add_argument("model", nargs="?")

@@ -88,15 +88,20 @@ class Tagger:
         self.model, self.name, self.batch_size, self.k = model.eval(), name, batch_size, top_k
         self.num_frames, self.id2label = cfg.num_frames, cfg.id2label
         self.pre = Preprocessor.from_config(getattr(model, "preprocessor", None), cfg.image_size)
+        # a model trained on short clips (the camera-motion default) says which window it expects
+        self.default_window = (getattr(model, "preprocessor", None) or {}).get("tubelet_window_seconds")
 
-    def plan(self, info: VideoInfo, window: float | None, stride: float | None) -> list[tuple[float, float]]:
-        return plan_windows(info.duration, window, stride)
+    def plan(self, info: VideoInfo, window: float | str | None, stride: float | None) -> list[tuple[float, float]]:
+        """window: seconds; None = the model's own window if it declares one, else the whole file; "file" = whole file."""
+        if window is None:
+            window = self.default_window
+        return plan_windows(info.duration, None if window == "file" else window, stride)
 
     @torch.inference_mode()
     def _classify(self, clips: list[torch.Tensor]) -> torch.Tensor:
         return self.model(self.pre.finish(torch.stack(clips))).float().softmax(dim=-1)
 
-    def tag(self, path: str | Path, window: float | None = None, stride: float | None = None, min_score: float = 0.0,
+    def tag(self, path: str | Path, window: float | str | None = None, stride: float | None = None, min_score: float = 0.0,
             info: VideoInfo | None = None, on_window: Callable[[int], None] | None = None) -> TagResult:
         info = info or probe(path)
         spans = self.plan(info, window, stride)

@@ -33,13 +33,17 @@ def plan(task: str, clips: int, seed: int, fractions=(0.8, 0.1, 0.1)) -> list[tu
 
 
 def _make_one(args) -> str:
-    task, seed, i, path = args
+    task, seed, i, path, scenes_from = args
     import torch
     torch.set_num_threads(1)
     from .encode import write_mp4
     module = TASKS[task]
     label = module.LABELS[i % len(module.LABELS)]
-    frames, fps, crf = module.make_clip(label, np.random.default_rng([seed, i]))
+    rng = np.random.default_rng([seed, i])
+    if scenes_from:
+        frames, fps, crf = camera.make_real_content_clip(label, rng, scenes_from)
+    else:
+        frames, fps, crf = module.make_clip(label, rng)
     write_mp4(path, frames, fps, crf)
     return path
 
@@ -49,14 +53,18 @@ def clip_path(out: Path, split: str, label: str, i: int) -> Path:
 
 
 def synthesize(task: str, out_dir: str | os.PathLike, clips: int, seed: int = 0, workers: int | None = None,
-               progress: bool | None = None) -> dict:
+               progress: bool | None = None, scenes_from: list[str] | None = None) -> dict:
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+    if scenes_from and task != "camera-motion":
+        raise ValueError("--scenes-from is for the camera-motion task")
+    scenes_from = tuple(str(Path(p)) for p in scenes_from or ())
     if clips < len(TASKS[task].LABELS):
         raise ValueError(f"need at least {len(TASKS[task].LABELS)} clips (one per label)")
     out = Path(out_dir)
     rows = plan(task, clips, seed)
-    todo = [(task, seed, i, str(clip_path(out, s, l, i))) for i, s, l in rows if not clip_path(out, s, l, i).exists()]
+    todo = [(task, seed, i, str(clip_path(out, s, l, i)), scenes_from) for i, s, l in rows
+            if not clip_path(out, s, l, i).exists()]
     from tqdm import tqdm
     bar = tqdm(total=clips, initial=clips - len(todo), unit="clip", desc=f"synth {task}", disable=(not progress) if progress is not None else None)
     workers = workers or min(4, os.cpu_count() or 1)
@@ -78,6 +86,7 @@ def synthesize(task: str, out_dir: str | os.PathLike, clips: int, seed: int = 0,
                 w.writerow([clip_path(Path("."), s, label, i).as_posix(), label])
         atomic_write_text(out / f"{split}.csv", buf.getvalue())
     info = {"task": task, "clips": clips, "seed": seed, "labels": list(TASKS[task].LABELS),
+            "scenes_from": [Path(p).name for p in scenes_from],
             "splits": {s: sum(1 for _, x, _ in rows if x == s) for s in SPLITS}}
     atomic_write_text(out / "dataset.json", json.dumps(info, indent=2) + "\n")
     return info

@@ -11,6 +11,7 @@ brightness, frame sizes and aspect ratios, letterboxing, frame rate, compression
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -153,3 +154,53 @@ def make_clip(label: str, rng: np.random.Generator) -> tuple[np.ndarray, float, 
     frames = degrade(rng, frames)
     crf = int(rng.integers(18, 36))
     return (frames.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy(), fps, crf
+
+
+@functools.lru_cache(maxsize=8)
+def _footage(path: str, count: int = 8) -> tuple[torch.Tensor, ...]:
+    """`count` frames spread over a real video, as (3, H, W) scenes in [0, 1]."""
+    from ..tagging import sample_times
+    from ..video import probe, read_frames
+    info = probe(path)
+    got = dict(read_frames(path, sample_times(0, info.duration, count), info))
+    return tuple(torch.from_numpy(got[i]).permute(2, 0, 1).float() / 255 for i in range(count))
+
+
+def make_real_content_clip(label: str, rng: np.random.Generator, videos: tuple[str, ...]):
+    """The same camera moves, filmed over frames of real footage, with no added noise, objects or bars:
+    a check of whether a model trained on synthetic scenes sees camera motion in real pictures."""
+    w, h = SIZES[rng.integers(len(SIZES))]
+    fps = float(FPS[rng.integers(len(FPS))])
+    n = max(8, int(round(rng.uniform(1.5, 3.0) * fps)))
+    cx, cy, s, th = camera_path(label, rng, n, fps, w, h)
+    frames = _footage(videos[rng.integers(len(videos))])
+    scene = frames[rng.integers(len(frames))]
+    need = 1.5 * max(h / scene.shape[1], w / scene.shape[2]) * s[0]     # a few views' worth of real pixels
+    if need > 1:
+        scene = F.interpolate(scene[None], scale_factor=need, mode="bilinear", align_corners=False)[0]
+    rendered = render(scene, cx, cy, s, th, w, h, supersample=2 if s.max() > 1.25 else 1)
+    return (rendered.clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy(), fps, int(rng.integers(18, 30))
+
+
+def make_shot_sequence(shots: list[tuple[str, float]], rng: np.random.Generator, w: int = 192, h: int = 108,
+                       fps: float = 25.0) -> tuple[np.ndarray, list[dict]]:
+    """One continuous clip in which the camera does each (label, seconds) in turn over one scene.
+
+    Returns frames (n, h, w, 3) uint8 and the ground truth [{"start", "end", "label"}]."""
+    cx, cy, s, th, truth, t0 = [np.zeros(1)], [np.zeros(1)], [np.full(1, 1.3)], [np.zeros(1)], [], 0.0
+    for label, seconds in shots:
+        n = int(round(seconds * fps))
+        sub = np.random.default_rng(rng.integers(1 << 30))
+        dx, dy, ds, dth = camera_path(label, sub, n + 1, fps, w, h)
+        scale0 = s[-1][-1]
+        cx.append(cx[-1][-1] + dx[1:] * scale0 / ds[0])          # continue from where the last shot ended
+        cy.append(cy[-1][-1] + dy[1:] * scale0 / ds[0])
+        s.append(scale0 * ds[1:] / ds[0])
+        th.append(th[-1][-1] + dth[1:])
+        truth.append({"start": round(t0, 3), "end": round(t0 + n / fps, 3), "label": label})
+        t0 += n / fps
+    cx, cy, s, th = (np.concatenate(a)[1:] for a in (cx, cy, s, th))
+    scene = world(rng, int(h * 1.3 * 3), int(w * 1.3 * 3), photo_weight=1.0)
+    frames = torch.cat([render(scene, cx[i:i + 64], cy[i:i + 64], s[i:i + 64], th[i:i + 64], w, h)
+                        for i in range(0, len(cx), 64)])
+    return (frames.clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy(), truth
