@@ -62,3 +62,22 @@ def test_position_embedding_refuses_a_grid_it_was_not_built_for():
     cfg = small_config(pos_embed="learned")
     with pytest.raises(ValueError, match="does not match"):
         PositionEmbedding(cfg)(torch.zeros(1, 1 + 8 * 16, cfg.dim), (8, 4, 4))
+
+
+def test_conv_stem_gives_the_same_token_grid_as_the_tubelet():
+    linear = TubeletEmbed(dim=32, patch_size=16, tubelet_size=2)
+    conv = TubeletEmbed(dim=32, patch_size=16, tubelet_size=2, stem="conv")
+    video = torch.randn(2, 3, 8, 64, 96)
+    (a, grid_a), (b, grid_b) = linear(video), conv(video)
+    assert grid_a == grid_b == (4, 4, 6) and a.shape == b.shape == (2, 96, 32)
+
+
+def test_conv_stem_models_save_in_tubelet_format(tmp_path):
+    from tubelet import VideoTransformer, load_model
+    from tubelet.checkpoints import hf_architecture
+    model = VideoTransformer(small_config(scheme="joint", tubelet_size=2, patch_size=16, stem="conv")).eval()
+    assert hf_architecture(model) is None
+    model.save_pretrained(tmp_path / "m")
+    video = torch.randn(1, 3, 4, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(load_model(tmp_path / "m")(video), model(video))

@@ -157,7 +157,7 @@ def cmd_synth(args) -> int:
 
 MODEL_OPTIONS = {"scheme": str, "frames": int, "size": int, "patch": int, "tubelet": int, "dim": int, "depth": int,
                  "heads": int, "mlp_ratio": float, "temporal_depth": int, "pos_embed": str, "pooling": str,
-                 "drop_path": float, "dropout": float}
+                 "drop_path": float, "dropout": float, "stem": str}
 MODEL_FIELDS = {"frames": "num_frames", "size": "image_size", "patch": "patch_size", "tubelet": "tubelet_size"}
 
 
@@ -171,7 +171,7 @@ def model_overrides(args) -> dict:
 def add_model_options(p):
     g = p.add_argument_group("model (ignored with --init, which keeps the pretrained architecture)")
     for name, kind in MODEL_OPTIONS.items():
-        choices = {"scheme": SCHEMES, "pos_embed": ("sincos", "learned", "learned_space_time"), "pooling": ("cls", "mean")}.get(name)
+        choices = {"scheme": SCHEMES, "pos_embed": ("sincos", "learned", "learned_space_time"), "pooling": ("cls", "mean"), "stem": ("linear", "conv")}.get(name)
         g.add_argument("--" + name.replace("_", "-"), type=kind, choices=choices)
     g.add_argument("--no-cls", action="store_true", help="no class token (mean pooling)")
 

@@ -23,6 +23,7 @@ class VideoTransformerConfig:
     patch_size: int = 16
     tubelet_size: int = 2          # 1 = per-frame patches (TimeSformer), 2 = VideoMAE / ViViT tubelets
     num_channels: int = 3
+    stem: str = "linear"           # linear (one Conv3d, kernel = stride) | conv (a small conv stack, same grid)
     dim: int = 768
     depth: int = 12                # joint/divided/space_only blocks; spatial blocks of the factorized encoder
     heads: int = 12
@@ -61,6 +62,7 @@ class VideoTransformerConfig:
         need(self.pooling in POOLINGS, f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
         need(self.activation in ACTIVATIONS, f"activation must be one of {', '.join(ACTIVATIONS)}")
         need(self.attn_impl in ("sdpa", "explicit"), "attn_impl must be sdpa or explicit")
+        need(self.stem in ("linear", "conv"), "stem must be linear or conv")
         need(self.dim % self.heads == 0, f"dim {self.dim} is not divisible by heads {self.heads}")
         need(self.image_size % self.patch_size == 0, f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
         need(self.num_frames % self.tubelet_size == 0, f"num_frames {self.num_frames} is not a multiple of tubelet_size {self.tubelet_size}")

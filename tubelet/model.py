@@ -27,7 +27,7 @@ class VideoTransformer(nn.Module):
         super().__init__()
         self.config = cfg = config
         self.grid = cfg.grid
-        self.patch_embed = TubeletEmbed(cfg.dim, cfg.patch_size, cfg.tubelet_size, cfg.num_channels)
+        self.patch_embed = TubeletEmbed(cfg.dim, cfg.patch_size, cfg.tubelet_size, cfg.num_channels, cfg.stem)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, cfg.dim)) if cfg.class_token else None
         self.pos_embed = PositionEmbedding(cfg)
         self.pos_drop = nn.Dropout(cfg.dropout)

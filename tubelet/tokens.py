@@ -13,12 +13,36 @@ from torch import nn
 from .config import VideoTransformerConfig
 
 
+class ConvStem(nn.Module):
+    """A small convolutional stem with the same output grid as a t x p x p tubelet (Xiao et al. 2021, "Early
+    convolutions help transformers see better"): log2(p) stride-2 3x3x3 convolutions (the first also strides
+    time by t) with BatchNorm and ReLU, then a 1x1 projection to the width. Trained from scratch on a few
+    thousand clips it learns motion where the single linear patchify sits at chance for thousands of steps."""
+
+    def __init__(self, dim: int, patch_size: int, tubelet_size: int, num_channels: int = 3, width: int = 24):
+        super().__init__()
+        steps = patch_size.bit_length() - 1
+        if 2 ** steps != patch_size or tubelet_size not in (1, 2) or steps < 1:
+            raise ValueError("the conv stem needs a power-of-two patch size and a tubelet of 1 or 2 frames")
+        chans = [num_channels] + [width * 2 ** i for i in range(steps)]
+        layers = []
+        for i in range(steps):
+            stride = (tubelet_size if i == 0 else 1, 2, 2)
+            layers += [nn.Conv3d(chans[i], chans[i + 1], 3, stride=stride, padding=1), nn.BatchNorm3d(chans[i + 1]), nn.ReLU()]
+        self.layers = nn.Sequential(*layers)
+        self.proj = nn.Conv3d(chans[-1], dim, 1)
+
+    def forward(self, x):
+        return self.proj(self.layers(x))
+
+
 class TubeletEmbed(nn.Module):
-    def __init__(self, dim: int, patch_size: int, tubelet_size: int = 2, num_channels: int = 3):
+    def __init__(self, dim: int, patch_size: int, tubelet_size: int = 2, num_channels: int = 3, stem: str = "linear"):
         super().__init__()
         self.patch_size, self.tubelet_size, self.num_channels = patch_size, tubelet_size, num_channels
         kernel = (tubelet_size, patch_size, patch_size)
-        self.proj = nn.Conv3d(num_channels, dim, kernel_size=kernel, stride=kernel)
+        self.proj = nn.Conv3d(num_channels, dim, kernel_size=kernel, stride=kernel) if stem == "linear" else \
+            ConvStem(dim, patch_size, tubelet_size, num_channels)
 
     def grid(self, video_shape) -> tuple[int, int, int]:
         """The (t, h, w) token grid for a clip of this shape (B, C, T, H, W), checking it tiles exactly."""

@@ -69,6 +69,9 @@ def load_model(path_or_id: str | os.PathLike, device: str | torch.device | None 
 
 def hf_architecture(model: torch.nn.Module) -> str | None:
     """The transformers class that computes exactly what `model` computes, or None."""
+    config = getattr(model.config, "encoder", model.config)
+    if config.stem != "linear":
+        return None
     for conv in CONVERTERS.values():
         arch = conv.counterpart(model)
         if arch:

