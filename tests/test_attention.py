@@ -104,3 +104,16 @@ def test_sdpa_and_explicit_attention_agree(scheme, clip):
         fused = model(clip)
         explicit = model.set_attention_impl("explicit")(clip)
     torch.testing.assert_close(fused, explicit, atol=1e-5, rtol=1e-5)
+
+
+def test_per_frame_conv_stem_keeps_frames_apart():
+    """With tubelet 1 the conv stem has a temporal kernel of 1: a frame's tokens depend on that frame only."""
+    model = randomize(VideoTransformer(small_config(stem="conv", patch_size=8, tubelet_size=1))).double()
+    video = torch.randn(1, 3, 4, 32, 32, dtype=torch.float64)
+    perturbed = video.clone()
+    perturbed[:, :, 2] += 1.0
+    with torch.no_grad():
+        a, _ = model.patch_embed(video)
+        b, _ = model.patch_embed(perturbed)
+    changed = ((a - b).abs().amax(dim=-1)[0] > 0).view(4, -1).any(dim=1)
+    assert changed.tolist() == [False, False, True, False]

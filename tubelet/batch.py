@@ -153,8 +153,8 @@ def _summary(job: Job, ok: int, probed: int, interrupted: bool) -> int:
         return 130
     if job.failures:
         total = ok + len(job.failures)
-        print(f"tubelet tag: {ok} of {total} inputs tagged, {len(job.failures)} failed:", file=sys.stderr) if total > 1 else None
-        if total > 1:
+        if total > 1:       # a single input's error was already its one line
+            print(f"tubelet tag: {ok} of {total} inputs tagged, {len(job.failures)} failed:", file=sys.stderr)
             for item, message in job.failures:
                 print(f"  {item}: {message}", file=sys.stderr)
         return 1

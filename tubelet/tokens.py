@@ -25,10 +25,13 @@ class ConvStem(nn.Module):
         if 2 ** steps != patch_size or tubelet_size not in (1, 2) or steps < 1:
             raise ValueError("the conv stem needs a power-of-two patch size and a tubelet of 1 or 2 frames")
         chans = [num_channels] + [width * 2 ** i for i in range(steps)]
+        # with one frame per tubelet the stem must not mix frames (tokens stay per-frame, as TimeSformer's)
+        kt = 1 if tubelet_size == 1 else 3
         layers = []
         for i in range(steps):
             stride = (tubelet_size if i == 0 else 1, 2, 2)
-            layers += [nn.Conv3d(chans[i], chans[i + 1], 3, stride=stride, padding=1), nn.BatchNorm3d(chans[i + 1]), nn.ReLU()]
+            layers += [nn.Conv3d(chans[i], chans[i + 1], (kt, 3, 3), stride=stride, padding=(kt // 2, 1, 1)),
+                       nn.BatchNorm3d(chans[i + 1]), nn.ReLU()]
         self.layers = nn.Sequential(*layers)
         self.proj = nn.Conv3d(chans[-1], dim, 1)
 
