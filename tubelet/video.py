@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -208,7 +207,3 @@ def find_videos(inputs: Sequence[str]) -> tuple[list[Path], list[tuple[str, str]
             seen.add(p.resolve())
             unique.append(p)
     return unique, problems
-
-
-def frame_rate(info: VideoInfo) -> Fraction | None:
-    return Fraction(info.fps).limit_denominator(1001) if info.fps else None
