@@ -21,13 +21,17 @@ def _dots_scene(H=400, W=600):
     return scene
 
 
-def _centroid_track(label, n=12):
-    """Render the label's camera path (no shake, no drift) over the dot scene; return per-frame dot stats."""
+def _render_track(label, n=12):
+    """Render the label's camera path (no shake, no drift) over the dot scene -> (n, 3, 120, 160)."""
     rng = np.random.default_rng(3)
     cx, cy, s, th = camera.camera_path(label, rng, n, fps=10.0, w=160, h=120)
     cy = cy if label.startswith("tilt") else np.zeros(n)        # drop the secondary drift: test the main motion
     cx = cx if label.startswith("pan") else np.zeros(n)
-    frames = camera.render(_dots_scene(), cx, cy, s, th, 160, 120)
+    return camera.render(_dots_scene(), cx, cy, s, th, 160, 120)
+
+
+def _dot_stats(frames):
+    """Per frame: dots' mean x, mean y (from the centre), spread, and the angle of the rightmost dot."""
     stats = []
     for f in frames[:, 0]:
         ys, xs = torch.nonzero(f > 0.5, as_tuple=True)
@@ -40,18 +44,25 @@ def _centroid_track(label, n=12):
     return np.array(stats)
 
 
-@pytest.mark.parametrize("label, check", [
-    ("pan_left", lambda d: d[0] > 5),                 # camera turns left: content moves right
-    ("pan_right", lambda d: d[0] < -5),               # content moves left
-    ("tilt_up", lambda d: d[1] > 5),                  # camera tilts up: content moves down (y down)
-    ("tilt_down", lambda d: d[1] < -5),               # content moves up
-    ("zoom_in", lambda d: d[2] > 1),                  # content grows
-    ("zoom_out", lambda d: d[2] < -1),                # content shrinks
-    ("static", lambda d: abs(d[0]) < 0.5 and abs(d[1]) < 0.5 and abs(d[2]) < 0.5),
-])
-def test_camera_labels_move_content_the_way_their_names_say(label, check):
+def _centroid_track(label, n=12):
+    return _dot_stats(_render_track(label, n))
+
+
+CHECKS = {
+    "pan_left": lambda d: d[0] > 5,                   # camera turns left: content moves right
+    "pan_right": lambda d: d[0] < -5,                 # content moves left
+    "tilt_up": lambda d: d[1] > 5,                    # camera tilts up: content moves down (y down)
+    "tilt_down": lambda d: d[1] < -5,                 # content moves up
+    "zoom_in": lambda d: d[2] > 1,                    # content grows
+    "zoom_out": lambda d: d[2] < -1,                  # content shrinks
+    "static": lambda d: abs(d[0]) < 0.5 and abs(d[1]) < 0.5 and abs(d[2]) < 0.5,
+}
+
+
+@pytest.mark.parametrize("label", sorted(CHECKS))
+def test_camera_labels_move_content_the_way_their_names_say(label):
     track = _centroid_track(label)
-    assert check(track[-1] - track[0]), (label, track[-1] - track[0])
+    assert CHECKS[label](track[-1] - track[0]), (label, track[-1] - track[0])
 
 
 @pytest.mark.parametrize("label, sign", [("roll_clockwise", 1), ("roll_counterclockwise", -1)])
@@ -59,6 +70,22 @@ def test_camera_roll_turns_content_the_opposite_way(label, sign):
     """Camera rolls clockwise -> the picture turns counter-clockwise (angle, y up, increases)."""
     angles = _centroid_track(label)[:, 3]
     assert sign * (angles[2] - angles[0]) > 0.01
+
+
+@pytest.mark.parametrize("name", sorted(camera.SYMMETRIES))
+@pytest.mark.parametrize("label", camera.LABELS)
+def test_each_symmetry_turns_a_label_into_the_motion_its_map_names(name, label):
+    """The training augmentation is only honest if a flipped / reversed clip really shows the mapped motion."""
+    from tubelet.data import SYMMETRY_OPS
+    track = _dot_stats(SYMMETRY_OPS[name](_render_track(label)))
+    target = camera.SYMMETRIES[name].get(label, label)
+    if target.startswith("roll"):
+        sign = 1 if target == "roll_clockwise" else -1
+        steps = np.diff(track[:, 3])
+        steps = steps[np.abs(steps) < 0.3]            # skip the jumps where another dot becomes the rightmost
+        assert sign * steps.sum() > 0.01, (name, label, target)
+    else:
+        assert CHECKS[target](track[-1] - track[0]), (name, label, target, track[-1] - track[0])
 
 
 def test_order_pairs_look_the_same_to_order_free_pooling():

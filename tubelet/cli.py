@@ -182,6 +182,7 @@ def cmd_train(args) -> int:
                       init=args.init, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs,
                       label_smoothing=args.label_smoothing, precision=args.precision, workers=args.workers,
+                      cache=args.cache, symmetries=args.symmetries,
                       seed=args.seed, window_seconds=args.window, device=args.device)
     if args.threads:
         import torch
@@ -275,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--label-smoothing", type=float, default=0.1)
     r.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     r.add_argument("--workers", type=int, default=2, help="data-loading processes")
+    r.add_argument("--cache", action="store_true", help="decode every clip once into memory (fast epochs, no jitter)")
+    r.add_argument("--symmetries", action="store_true",
+                   help="augment with the label-mapping flips / time reversal the dataset declares (dataset.json)")
     r.add_argument("--threads", type=int, help="torch CPU threads")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--window", type=float, help="seconds: stored with the model as the window `tag` uses by default")

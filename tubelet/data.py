@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,35 +74,94 @@ def load_splits(data: str | os.PathLike, val: str | None = None, test: str | Non
     return splits
 
 
+# how each symmetry named in dataset.json acts on a clip `(T, 3, H, W)`
+SYMMETRY_OPS = {"hflip": lambda x: x.flip(-1), "vflip": lambda x: x.flip(-2), "reverse": lambda x: x.flip(0)}
+
+
+def dataset_symmetries(data: str | os.PathLike) -> dict[str, dict[str, str]]:
+    """The label-preserving transforms a synthetic dataset declares in its dataset.json ({} if none)."""
+    meta = Path(data) / "dataset.json"
+    if not meta.exists():
+        return {}
+    found = json.loads(meta.read_text()).get("symmetries", {})
+    unknown = sorted(set(found) - set(SYMMETRY_OPS))
+    if unknown:
+        raise ValueError(f"{meta}: unknown symmetries {', '.join(unknown)}; known: {', '.join(SYMMETRY_OPS)}")
+    return found
+
+
 class ClipDataset(torch.utils.data.Dataset):
     """Item i -> (clip (3, T, H, W) float, label index). Training samples one random time inside each of T
-    equal parts of the clip (temporal jitter); evaluation takes the centres, exactly as `tag` does."""
+    equal parts of the clip (temporal jitter) and applies each declared symmetry with probability 1/2 (the
+    label mapped accordingly); evaluation takes the centres, exactly as `tag` does. `cache()` decodes every
+    clip once into memory (uint8, at the centre times: no jitter), for small datasets and many epochs."""
 
     def __init__(self, samples: list[Sample], label2id: dict[str, int], num_frames: int, pre: Preprocessor,
-                 train: bool = False, seed: int = 0):
+                 train: bool = False, seed: int = 0, symmetries: dict[str, dict[str, str]] | None = None):
         unknown = sorted({s.label for s in samples} - set(label2id))
         if unknown:
             raise ValueError(f"labels not in the model: {', '.join(unknown[:5])}")
         self.samples, self.label2id, self.n, self.pre, self.train, self.seed = samples, label2id, num_frames, pre, train, seed
+        self.symmetries = symmetries or {}
         self.epoch = 0
+        self.cached: torch.Tensor | None = None
 
     def __len__(self):
         return len(self.samples)
 
-    def times(self, i: int, duration: float) -> list[float]:
-        if not self.train:
+    def _rng(self, i: int, stream: int = 0) -> torch.Generator:
+        """Reproducible per (seed, epoch, clip, stream): a resumed run draws what the original drew."""
+        return torch.Generator().manual_seed(hash((self.seed, self.epoch, i, stream)) & 0x7FFF_FFFF_FFFF)
+
+    def times(self, i: int, duration: float, jitter: bool) -> list[float]:
+        if not jitter:
             return sample_times(0.0, duration, self.n)
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch * 10_007 + i)
-        u = torch.rand(self.n, generator=g).tolist()
+        u = torch.rand(self.n, generator=self._rng(i)).tolist()
         return [(k + u[k]) * duration / self.n for k in range(self.n)]
 
-    def __getitem__(self, i: int):
+    def frames(self, i: int, jitter: bool = False) -> torch.Tensor:
+        """Clip i decoded, resized and cropped: `(T, 3, H, W)` uint8."""
+        if self.cached is not None:
+            return self.cached[i]
         s = self.samples[i]
         try:
             info = probe(s.path)
-            got = dict(read_frames(s.path, self.times(i, info.duration), info,
+            got = dict(read_frames(s.path, self.times(i, info.duration, jitter), info,
                                    convert=lambda f, r: self.pre.resize(to_rgb(f, r))))
         except VideoError as e:
             raise ValueError(f"cannot use training clip: {e}") from None
-        frames = torch.stack([got[k] for k in range(self.n)])
-        return self.pre.finish(frames[None])[0], self.label2id[s.label]
+        return self.pre.center_crop(torch.stack([got[k] for k in range(self.n)]))
+
+    def cache(self, workers: int = 0, progress: bool | None = None) -> "ClipDataset":
+        from tqdm import tqdm
+        loader = torch.utils.data.DataLoader(_Frames(self), batch_size=16, num_workers=workers)
+        bar = tqdm(total=len(self), unit="clip", desc="decoding into memory", disable=(not progress) if progress is not None else None)
+        parts = []
+        for x in loader:
+            parts.append(x)
+            bar.update(len(x))
+        bar.close()
+        self.cached = torch.cat(parts)
+        return self
+
+    def __getitem__(self, i: int):
+        x, label = self.frames(i, jitter=self.train), self.samples[i].label
+        if self.train and self.symmetries:
+            flips = torch.rand(len(self.symmetries), generator=self._rng(i, stream=1)).tolist()
+            for u, (name, mapping) in zip(flips, sorted(self.symmetries.items())):
+                if u < 0.5:
+                    x, label = SYMMETRY_OPS[name](x), mapping.get(label, label)
+        return self.pre.normalize(x[None])[0], self.label2id[label]
+
+
+class _Frames(torch.utils.data.Dataset):
+    """Decoding view of a ClipDataset for `cache()` (a module-level class so worker processes can pickle it)."""
+
+    def __init__(self, ds: ClipDataset):
+        self.ds = ds
+
+    def __len__(self):
+        return len(self.ds)
+
+    def __getitem__(self, i):
+        return self.ds.frames(i)

@@ -15,7 +15,7 @@ from torch import nn
 
 from .attention import Attention, Block, DividedBlock
 from .config import VideoTransformerConfig
-from .tokens import PositionEmbedding, TubeletEmbed
+from .tokens import ConvStem, PositionEmbedding, TubeletEmbed
 
 
 def _trunc_normal(t: torch.Tensor, std: float = 0.02):
@@ -44,6 +44,8 @@ class VideoTransformer(nn.Module):
         self.norm = nn.LayerNorm(cfg.dim, eps=head_eps)
         self.head = nn.Linear(cfg.dim, cfg.num_labels) if cfg.num_labels else nn.Identity()
         self.apply(self._init_module)
+        if isinstance(self.patch_embed.proj, ConvStem):
+            self.patch_embed.proj.reset_parameters()
         for p in (self.cls_token, getattr(self, "temporal_cls", None), getattr(self, "temporal_pos", None),
                   *[p for n, p in self.pos_embed.named_parameters()]):
             if p is not None:

@@ -68,6 +68,10 @@ class Preprocessor:
 
     def finish(self, frames: torch.Tensor) -> torch.Tensor:
         """Resized frames `(B, T, 3, h, w)` uint8 -> model input `(B, 3, T, H, W)` float32."""
+        return self.normalize(self.center_crop(frames))
+
+    def center_crop(self, frames: torch.Tensor) -> torch.Tensor:
+        """`(..., h, w)` uint8 -> `(..., crop_h, crop_w)`, zero-padded first when smaller."""
         if self.crop:
             ch, cw = self.crop
             h, w = frames.shape[-2:]
@@ -76,6 +80,10 @@ class Preprocessor:
                 h, w = frames.shape[-2:]
             top, left = (h - ch) // 2, (w - cw) // 2
             frames = frames[..., top:top + ch, left:left + cw]
+        return frames
+
+    def normalize(self, frames: torch.Tensor) -> torch.Tensor:
+        """Cropped frames `(B, T, 3, H, W)` uint8 -> model input `(B, 3, T, H, W)` float32."""
         x = frames.float() * self.rescale
         if self.offset:
             x = x - 1

@@ -35,6 +35,12 @@ class ConvStem(nn.Module):
         self.layers = nn.Sequential(*layers)
         self.proj = nn.Conv3d(chans[-1], dim, 1)
 
+    def reset_parameters(self):
+        """PyTorch's default (Kaiming-uniform) conv init: the ViT's trunc-normal(0.02) starves a ReLU stack."""
+        for m in self.modules():
+            if isinstance(m, (nn.Conv3d, nn.BatchNorm3d)):
+                m.reset_parameters()
+
     def forward(self, x):
         return self.proj(self.layers(x))
 

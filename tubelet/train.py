@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from .atomic import atomic_write, atomic_write_text
 from .config import VideoTransformerConfig
-from .data import ClipDataset, load_splits
+from .data import ClipDataset, dataset_symmetries, load_splits
 from .model import VideoTransformer
 from .preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessor
 
@@ -46,6 +46,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     precision: str = "fp32"                        # fp32 | bf16
     workers: int = 2
+    cache: bool = False                            # decode every clip once into memory (no temporal jitter)
+    symmetries: bool = False                       # augment with the dataset's label-mapping flips (dataset.json)
     seed: int = 0
     window_seconds: float | None = None            # stored with the model: the window `tag` uses by default
     device: str = "cpu"
@@ -170,7 +172,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
     model.preprocessor = preprocessor_config(model, cfg)
     mc = model.config
     pre = Preprocessor.from_config(model.preprocessor, mc.image_size)
-    datasets = {k: ClipDataset(v, mc.label2id, mc.num_frames, pre, train=k == "train", seed=cfg.seed) for k, v in splits.items()}
+    symmetries = dataset_symmetries(cfg.data) if cfg.symmetries else {}
+    if cfg.symmetries and not symmetries:
+        raise ValueError(f"--symmetries: {cfg.data} declares none (dataset.json from `tubelet synth` does)")
+    datasets = {k: ClipDataset(v, mc.label2id, mc.num_frames, pre, train=k == "train", seed=cfg.seed,
+                               symmetries=symmetries) for k, v in splits.items()}
+    if cfg.cache:
+        for ds in datasets.values():
+            ds.cache(cfg.workers, progress=(rank == 0 and progress) if progress is not None else None)
+    workers = 0 if cfg.cache else cfg.workers
     steps_per_epoch = math.ceil(len(datasets["train"]) / (cfg.batch_size * world))
     if len(datasets["train"]) >= 2 * cfg.batch_size * world:
         steps_per_epoch = len(datasets["train"]) // (cfg.batch_size * world)
@@ -200,7 +210,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
     for epoch in range(state["epoch"], cfg.epochs):
         torch.manual_seed(cfg.seed * 1009 + epoch)          # dropout / drop-path: reproducible per epoch
         datasets["train"].epoch = epoch
-        loader = _loader(datasets["train"], cfg.batch_size, True, cfg.workers, world, rank, cfg.seed, epoch)
+        loader = _loader(datasets["train"], cfg.batch_size, True, workers, world, rank, cfg.seed, epoch)
         net.train()
         bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step",
                    disable=rank != 0 or ((not progress) if progress is not None else None))
@@ -228,7 +238,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
                   "seconds": round(time.time() - t0, 1)}
         if rank == 0:
             if "val" in datasets:
-                v = evaluate(model, _loader(datasets["val"], cfg.batch_size, False, cfg.workers, 1, 0, cfg.seed),
+                v = evaluate(model, _loader(datasets["val"], cfg.batch_size, False, workers, 1, 0, cfg.seed),
                              len(labels), cfg.device, cfg.precision)
                 record.update(val_top1=v["top1"], val_top5=v["top5"], val_loss=v["loss"])
             state["history"].append(record)
@@ -249,7 +259,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
         from .checkpoints import load_model
         best = load_model(out / "best")
         if "test" in datasets:
-            t = evaluate(best, _loader(datasets["test"], cfg.batch_size, False, cfg.workers, 1, 0, cfg.seed),
+            t = evaluate(best, _loader(datasets["test"], cfg.batch_size, False, workers, 1, 0, cfg.seed),
                          len(labels), "cpu", "fp32")
             result["test"] = t
             _print(rank, format_confusion(t, labels))

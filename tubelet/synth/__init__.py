@@ -87,6 +87,7 @@ def synthesize(task: str, out_dir: str | os.PathLike, clips: int, seed: int = 0,
         atomic_write_text(out / f"{split}.csv", buf.getvalue())
     info = {"task": task, "clips": clips, "seed": seed, "labels": list(TASKS[task].LABELS),
             "scenes_from": [Path(p).name for p in scenes_from],
+            "symmetries": getattr(TASKS[task], "SYMMETRIES", {}),
             "splits": {s: sum(1 for _, x, _ in rows if x == s) for s in SPLITS}}
     atomic_write_text(out / "dataset.json", json.dumps(info, indent=2) + "\n")
     return info
