@@ -36,6 +36,10 @@ default-model: $(STAMP)
 experiments: $(STAMP)
 	$(VENV)/bin/tubelet experiment attention
 
+# every benchmark, written to docs/benchmarks.md (about 20 minutes on 2 CPU cores)
+bench: $(STAMP)
+	$(PY) -m bench.report
+
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 

@@ -43,7 +43,12 @@ class Attention(nn.Module):
         return torch.cat([self.q_bias, torch.zeros_like(self.q_bias), self.v_bias])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        qkv = F.linear(x, self.qkv.weight, self.qkv_bias())
+        if self.q_bias is None:
+            qkv = self.qkv(x)
+        elif isinstance(self.qkv, nn.Linear):
+            qkv = F.linear(x, self.qkv.weight, self.qkv_bias())    # transformers' exact op: bit-identical parity
+        else:                                                       # a swapped-in linear (int8 dynamic) has no bias
+            qkv = self.qkv(x) + self.qkv_bias()
         q, k, v = rearrange(qkv, "b n (three h d) -> three b h n d", three=3, h=self.heads)
         p = self.attn_dropout if self.training else 0.0
         if self.impl == "explicit":

@@ -96,7 +96,8 @@ def cmd_tag(args) -> int:
     name = args.model or default_model()
     import torch
     torch.set_num_threads(args.threads or torch.get_num_threads())
-    tagger = Tagger(load_model(name), name=str(args.model or "default"), batch_size=args.batch_size, top_k=args.top_k)
+    tagger = Tagger(load_model(name), name=str(args.model or "default"), batch_size=args.batch_size, top_k=args.top_k,
+                    precision=args.precision)
     job = Job(args.inputs, fmt=args.format, out=Path(args.output) if args.output else None,
               plot=Path(args.plot) if args.plot else None, window=args.window, stride=args.stride,
               min_score=args.min_score, progress=True if args.progress else (False if args.quiet else None),
@@ -193,6 +194,29 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    import json
+    from . import attention_bench as ab
+    from .atomic import atomic_write, atomic_write_text
+    from .measure import hardware
+    if min(args.t) < 1 or args.dim % args.heads:
+        raise UsageError("--t must be positive and --dim divisible by --heads")
+    out = Path(args.out)
+    if not out.is_dir():
+        raise UsageError(f"output folder {out} does not exist")
+    rows = ab.run(args.t, args.device, args.dim, args.heads, impls=tuple(args.impl or ("explicit", "sdpa")),
+                  reps=args.reps, progress=False if args.quiet else None)
+    md = ab.markdown(rows, hardware(args.device), t_ratio=16 if 16 in args.t else max(args.t))
+    slope = ab.quadratic_exponent(rows)
+    if slope is not None:
+        md += f"\nJoint attention peak memory (explicit path) grows as tokens^{slope:.2f} between t = {min(args.t)} and t = {max(args.t)}.\n"
+    atomic_write_text(out / "attention-bench.md", md)
+    atomic_write_text(out / "attention-bench.json", json.dumps({"hardware": hardware(args.device), "rows": rows}, indent=2) + "\n")
+    atomic_write(out / "attention-bench.png", lambda p: ab.plot(rows, p))
+    print(md)
+    return 0
+
+
 def default_model() -> str:
     from .default_model import default_model_path
     path = default_model_path()
@@ -246,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--plot", help="PNG of the timeline (a folder for several inputs)")
     t.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     t.add_argument("--threads", type=int, help="torch CPU threads")
+    from .precision import PRECISIONS
+    t.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                   help="bf16 autocast, int8 dynamic quantization of the linear layers, or torch.compile")
     t.add_argument("--resume", action="store_true", help="skip files already in the jsonl -o FILE and append")
     t.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -306,6 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--scheme", choices=SCHEMES, action="append")
     x.add_argument("-q", "--quiet", action="store_true")
     x.set_defaults(func=cmd_experiment)
+
+    b = sub.add_parser("bench", help="measure: one layer of each attention scheme, time and peak memory per clip length")
+    b.add_argument("name", choices=("attention",))
+    b.add_argument("--t", type=int, nargs="+", default=[4, 8, 16, 32], help="temporal token groups (h = w = 14)")
+    b.add_argument("--impl", choices=("explicit", "sdpa"), action="append", help="attention path (default: both)")
+    b.add_argument("--device", default="cuda" if __import__("torch").cuda.is_available() else "cpu")
+    b.add_argument("--dim", type=int, default=768)
+    b.add_argument("--heads", type=int, default=12)
+    b.add_argument("--reps", type=int, default=3)
+    b.add_argument("--out", default="docs", help="folder for attention-bench.md / .png / .json")
+    b.add_argument("-q", "--quiet", action="store_true")
+    b.set_defaults(func=cmd_bench)
 
     v = sub.add_parser("eval", help="accuracy and confusion matrix of a model on a labelled manifest")
     v.add_argument("data", nargs="+", help="manifest CSVs (path,label) or dataset folders (their test.csv)")

@@ -16,6 +16,7 @@ from typing import Callable
 
 import torch
 
+from .precision import fast_forward
 from .preprocess import Preprocessor
 from .video import VideoInfo, probe, read_frames, to_rgb
 
@@ -81,11 +82,13 @@ class TagResult:
 
 
 class Tagger:
-    def __init__(self, model: torch.nn.Module, name: str = "", batch_size: int = 8, top_k: int = 5):
+    def __init__(self, model: torch.nn.Module, name: str = "", batch_size: int = 8, top_k: int = 5,
+                 precision: str = "fp32"):
         cfg = getattr(model.config, "encoder", model.config)
         if not getattr(model.config, "num_labels", 0):
             raise ValueError("this model has no classification head (a pretraining or feature model); it cannot tag")
         self.model, self.name, self.batch_size, self.k = model.eval(), name, batch_size, top_k
+        self.forward = fast_forward(self.model, precision)
         self.num_frames, self.id2label = cfg.num_frames, cfg.id2label
         self.pre = Preprocessor.from_config(getattr(model, "preprocessor", None), cfg.image_size)
         # a model trained on short clips (the camera-motion default) says which window it expects
@@ -99,7 +102,7 @@ class Tagger:
 
     @torch.inference_mode()
     def _classify(self, clips: list[torch.Tensor]) -> torch.Tensor:
-        return self.model(self.pre.finish(torch.stack(clips))).float().softmax(dim=-1)
+        return self.forward(self.pre.finish(torch.stack(clips))).float().softmax(dim=-1)
 
     def tag(self, path: str | Path, window: float | str | None = None, stride: float | None = None, min_score: float = 0.0,
             info: VideoInfo | None = None, on_window: Callable[[int], None] | None = None) -> TagResult:

@@ -1,0 +1,51 @@
+"""Measurement tools and the attention benchmark (what they measure, not how fast anything is)."""
+import pytest
+import torch
+
+from tubelet import attention_bench as ab
+from tubelet.measure import cpu_peak_supported, median_seconds, peak_bytes
+from conftest import run_cli
+
+needs_peak = pytest.mark.skipif(not cpu_peak_supported(), reason="needs Linux /proc/self/clear_refs")
+
+
+@needs_peak
+def test_peak_bytes_sees_a_temporary_allocation():
+    def work():
+        x = torch.ones(16 * 2 ** 20)              # 64 MiB, freed on return
+        return float(x[0])
+    peak = peak_bytes(work)
+    assert 60 * 2 ** 20 < peak < 80 * 2 ** 20
+    assert peak_bytes(lambda: None) < 8 * 2 ** 20
+
+
+def test_median_seconds_runs_warmup_and_reps():
+    calls = []
+    sec = median_seconds(lambda: calls.append(1), warmup=2, reps=3)
+    assert len(calls) == 5 and sec >= 0
+
+
+@needs_peak
+def test_joint_explicit_memory_grows_quadratically_and_sdpa_avoids_the_matrix():
+    torch.manual_seed(0)
+    rows = ab.run(ts=(2, 8), dim=32, heads=2, reps=1, progress=False)
+    assert {(r["t"], r["scheme"], r["impl"]) for r in rows} == {(t, s, i) for t in (2, 8) for s in ab.SCHEMES for i in ("explicit", "sdpa")}
+    slope = ab.quadratic_exponent(rows)
+    assert 1.6 < slope < 2.3, slope                       # 4x the tokens -> ~16x the memory
+    joint = {r["impl"]: r for r in rows if r["t"] == 8 and r["scheme"] == "joint"}
+    assert joint["explicit"]["attention_peak_mib"] > 0.8 * joint["explicit"]["matrix_mib"]   # the N x N matrix was stored
+    assert joint["sdpa"]["attention_peak_mib"] < 0.5 * joint["explicit"]["attention_peak_mib"]
+    ratios = {(r["impl"], r["scheme"]): r for r in ab.ratios(rows, t=8)}
+    assert ratios[("explicit", "divided")]["predicted_pairs"] == pytest.approx((196 * 196 * 8 + 64 * 196) / (8 * 196) ** 2)
+    assert ratios[("explicit", "divided")]["attention_memory"] < 0.3
+
+
+def test_bench_attention_command_writes_table_plot_and_json(tmp_path):
+    r = run_cli("bench", "attention", "--t", "1", "2", "--dim", "32", "--heads", "2", "--reps", "1", "--out", tmp_path, "-q")
+    assert r.returncode == 0, r.stderr
+    assert "| 2 | 392 | joint | explicit (cpu) |" in (tmp_path / "attention-bench.md").read_text()
+    assert (tmp_path / "attention-bench.png").read_bytes()[:4] == b"\x89PNG"
+    assert '"rows"' in (tmp_path / "attention-bench.json").read_text()
+    bad = run_cli("bench", "attention", "--out", tmp_path / "missing")
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+    assert not list(tmp_path.glob(".*tmp"))
