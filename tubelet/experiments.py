@@ -36,7 +36,7 @@ def order_scores(confusion: list[list[int]], labels: list[str]) -> dict:
 
 
 def attention_experiment(out: str | Path = "docs", data: str | Path = "data/temporal-order", runs: str | Path = "runs/attention",
-                         clips: int = 2000, epochs: int = 25, seed: int = 0, batch_size: int = 32, lr: float = 1e-3,
+                         clips: int = 2000, epochs: int = 15, seed: int = 0, batch_size: int = 32, lr: float = 1e-3,
                          workers: int = 2, schemes=SCHEMES, progress: bool | None = None) -> dict:
     data, runs, out = Path(data), Path(runs), Path(out)
     synthesize("temporal-order", data, clips, seed=seed, progress=progress)
@@ -44,7 +44,7 @@ def attention_experiment(out: str | Path = "docs", data: str | Path = "data/temp
     for scheme in schemes:
         model = {**BASE, **PER_SCHEME[scheme], "scheme": scheme}
         cfg = TrainConfig(data=str(data), out=str(runs / scheme), model=model, epochs=epochs, batch_size=batch_size,
-                          lr=lr, warmup_epochs=1.0, label_smoothing=0.0, workers=workers, seed=seed)
+                          lr=lr, warmup_epochs=1.0, label_smoothing=0.0, workers=workers, seed=seed, cache=True)
         t0 = time.time()
         result = train(cfg, progress=progress)
         seconds = time.time() - t0

@@ -13,6 +13,7 @@ import torch
 
 from .checkpoints import load_model
 from .checkpoints.files import read_json, resolve
+from .masking import make_mask
 
 SMALL = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128, image_size=32,
              num_frames=8, num_labels=5)
@@ -66,19 +67,6 @@ def reference_model(kind: str, size: str = "small", seed: int = 0, **overrides):
     return randomize(model, seed).eval()
 
 
-def tube_mask(batch: int, grid: tuple[int, int, int], ratio: float = 0.9, seed: int = 0) -> torch.Tensor:
-    """Same spatial positions hidden in every temporal group, the same count per clip."""
-    t, h, w = grid
-    g = torch.Generator().manual_seed(seed)
-    hidden = min(max(int(round(ratio * h * w)), 1), h * w - 1)   # at least one hidden, one visible
-    rows = []
-    for _ in range(batch):
-        m = torch.zeros(h * w, dtype=torch.bool)
-        m[torch.randperm(h * w, generator=g)[:hidden]] = True
-        rows.append(m.repeat(t))
-    return torch.stack(rows)
-
-
 def run_both(folder: str | Path, batch: int = 2, seed: int = 0) -> dict:
     """Load `folder` with tubelet and with transformers, run both on one random clip, compare."""
     transformers = _transformers()
@@ -93,7 +81,7 @@ def run_both(folder: str | Path, batch: int = 2, seed: int = 0) -> dict:
     result = {"folder": str(folder), "architecture": arch}
     with torch.no_grad():
         if arch == "VideoMAEForPreTraining":
-            mask = tube_mask(batch, cfg.grid, seed=seed)
+            mask = make_mask("tube", batch, cfg.grid, 0.9, torch.Generator().manual_seed(seed))
             out = ref(pixel_values=pixel_values, bool_masked_pos=mask)
             loss, pred = ours(video, mask)
             result["loss_diff"] = abs(loss.item() - out.loss.item())

@@ -15,22 +15,27 @@ from .config import VideoTransformerConfig
 
 class ConvStem(nn.Module):
     """A small convolutional stem with the same output grid as a t x p x p tubelet (Xiao et al. 2021, "Early
-    convolutions help transformers see better"): log2(p) stride-2 3x3x3 convolutions (the first also strides
-    time by t) with BatchNorm and ReLU, then a 1x1 projection to the width. Trained from scratch on a few
-    thousand clips it learns motion where the single linear patchify sits at chance for thousands of steps."""
+    convolutions help transformers see better"): log2(p) stride-2 convolutions with BatchNorm and ReLU
+    (the first 5x5, then 3x3), then a 1x1 projection to the width.
 
-    def __init__(self, dim: int, patch_size: int, tubelet_size: int, num_channels: int = 3, width: int = 24):
+    Time is strided (by t) only in the last convolution: every earlier layer sees neighbouring frames at full
+    frame rate, where motion is a small local shift a 3-frame kernel can detect. Striding time first (as a
+    tubelet does) throws that away: trained from scratch on camera motion, that variant (and the linear
+    patchify) sat near chance for a thousand steps where this one learns at once."""
+
+    def __init__(self, dim: int, patch_size: int, tubelet_size: int, num_channels: int = 3, width: int = 32):
         super().__init__()
         steps = patch_size.bit_length() - 1
         if 2 ** steps != patch_size or tubelet_size not in (1, 2) or steps < 1:
             raise ValueError("the conv stem needs a power-of-two patch size and a tubelet of 1 or 2 frames")
-        chans = [num_channels] + [width * 2 ** i for i in range(steps)]
+        chans = [num_channels] + [width * 2 ** min(i, 2) for i in range(steps)]
         # with one frame per tubelet the stem must not mix frames (tokens stay per-frame, as TimeSformer's)
         kt = 1 if tubelet_size == 1 else 3
         layers = []
         for i in range(steps):
-            stride = (tubelet_size if i == 0 else 1, 2, 2)
-            layers += [nn.Conv3d(chans[i], chans[i + 1], (kt, 3, 3), stride=stride, padding=(kt // 2, 1, 1)),
+            k = 5 if i == 0 else 3
+            stride = (tubelet_size if i == steps - 1 else 1, 2, 2)
+            layers += [nn.Conv3d(chans[i], chans[i + 1], (kt, k, k), stride=stride, padding=(kt // 2, k // 2, k // 2)),
                        nn.BatchNorm3d(chans[i + 1]), nn.ReLU()]
         self.layers = nn.Sequential(*layers)
         self.proj = nn.Conv3d(chans[-1], dim, 1)

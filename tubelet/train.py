@@ -86,15 +86,15 @@ def build_model(cfg: TrainConfig, labels: list[str]) -> VideoTransformer:
     return VideoTransformer(VideoTransformerConfig(**{**cfg.model, "id2label": id2label, "num_labels": len(labels)}))
 
 
-def preprocessor_config(model: VideoTransformer, cfg: TrainConfig) -> dict:
+def preprocessor_config(model: VideoTransformer, window_seconds: float | None = None) -> dict:
     pre = dict(model.preprocessor or {})
     size = model.config.image_size
     pre = {"image_processor_type": "VideoMAEImageProcessor", "do_resize": True, "size": {"shortest_edge": size},
            "do_center_crop": True, "crop_size": {"height": size, "width": size}, "do_rescale": True,
            "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": list(IMAGENET_MEAN),
            "image_std": list(IMAGENET_STD), "resample": 2, **pre}
-    if cfg.window_seconds:
-        pre["tubelet_window_seconds"] = cfg.window_seconds
+    if window_seconds:
+        pre["tubelet_window_seconds"] = window_seconds
     return pre
 
 
@@ -145,6 +145,21 @@ def save_checkpoint(out: Path, name: str, model, optimizer, scheduler, state: di
     shutil.rmtree(old, ignore_errors=True)
 
 
+def restore(out: Path, model, optimizer, scheduler, state: dict, rank: int, epochs: int):
+    """Load out/checkpoint (weights, optimizer, schedule, history) into the fresh objects, if it exists."""
+    ckpt = out / "checkpoint"
+    if not (ckpt / "trainer_state.pt").exists():
+        _print(rank, f"nothing to resume in {out}; starting fresh")
+        return
+    from .checkpoints import load_model
+    model.load_state_dict(load_model(ckpt).state_dict())
+    saved = torch.load(ckpt / "trainer_state.pt", map_location="cpu", weights_only=True)
+    optimizer.load_state_dict(saved.pop("optimizer"))
+    scheduler.load_state_dict(saved.pop("scheduler"))
+    state.update(saved)
+    _print(rank, f"resuming after epoch {state['epoch']} of {epochs}")
+
+
 def _loader(ds, batch_size, shuffle, workers, world, rank, seed, epoch=0):
     sampler = None
     if world > 1:
@@ -169,7 +184,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
     labels = dataset_labels(cfg.data, splits)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, labels)
-    model.preprocessor = preprocessor_config(model, cfg)
+    model.preprocessor = preprocessor_config(model, cfg.window_seconds)
     mc = model.config
     pre = Preprocessor.from_config(model.preprocessor, mc.image_size)
     symmetries = dataset_symmetries(cfg.data) if cfg.symmetries else {}
@@ -190,17 +205,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
     optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, warmup, total, cfg.min_lr / cfg.lr))
     state = {"epoch": 0, "history": [], "best_top1": -1.0, "config": asdict(cfg)}
-    if resume and (out / "checkpoint" / "trainer_state.pt").exists():
-        from .checkpoints import load_model
-        ckpt = out / "checkpoint"
-        model.load_state_dict(load_model(ckpt).state_dict())
-        saved = torch.load(ckpt / "trainer_state.pt", map_location="cpu", weights_only=True)
-        optimizer.load_state_dict(saved.pop("optimizer"))
-        scheduler.load_state_dict(saved.pop("scheduler"))
-        state.update(saved)
-        _print(rank, f"resuming after epoch {state['epoch']} of {cfg.epochs}")
-    elif resume:
-        _print(rank, f"nothing to resume in {out}; starting fresh")
+    if resume:
+        restore(out, model, optimizer, scheduler, state, rank, cfg.epochs)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model

@@ -1,0 +1,168 @@
+"""The training side of the `tubelet` command: synth, train, pretrain, experiment (registered by cli.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import SCHEMES
+
+
+def cmd_synth(args) -> int:
+    from .synth import synthesize
+    info = synthesize(args.task, args.out_dir, args.clips, seed=args.seed, workers=args.workers,
+                      progress=False if args.quiet else None, scenes_from=args.scenes_from)
+    print(f"{info['clips']} {info['task']} clips in {args.out_dir}: " +
+          ", ".join(f"{k} {v}" for k, v in info["splits"].items()) + f"; labels: {', '.join(info['labels'])}")
+    return 0
+
+
+MODEL_OPTIONS = {"scheme": str, "frames": int, "size": int, "patch": int, "tubelet": int, "dim": int, "depth": int,
+                 "heads": int, "mlp_ratio": float, "temporal_depth": int, "pos_embed": str, "pooling": str,
+                 "drop_path": float, "dropout": float, "stem": str}
+MODEL_FIELDS = {"frames": "num_frames", "size": "image_size", "patch": "patch_size", "tubelet": "tubelet_size"}
+
+
+def model_overrides(args) -> dict:
+    d = {MODEL_FIELDS.get(k, k): getattr(args, k) for k in MODEL_OPTIONS if getattr(args, k) is not None}
+    if args.no_cls:
+        d.update(class_token=False, pooling=d.get("pooling", "mean"))
+    return d
+
+
+def add_model_options(p):
+    g = p.add_argument_group("model (ignored with --init, which keeps the pretrained architecture)")
+    for name, kind in MODEL_OPTIONS.items():
+        choices = {"scheme": SCHEMES, "pos_embed": ("sincos", "learned", "learned_space_time"), "pooling": ("cls", "mean"), "stem": ("linear", "conv")}.get(name)
+        g.add_argument("--" + name.replace("_", "-"), type=kind, choices=choices)
+    g.add_argument("--no-cls", action="store_true", help="no class token (mean pooling)")
+
+
+def cmd_train(args) -> int:
+    from .train import TrainConfig, train
+    cfg = TrainConfig(data=args.data, out=args.out, val=args.val, test=args.test, model=model_overrides(args),
+                      init=args.init, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs,
+                      label_smoothing=args.label_smoothing, precision=args.precision, workers=args.workers,
+                      cache=args.cache, symmetries=args.symmetries,
+                      seed=args.seed, window_seconds=args.window, device=args.device)
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    result = train(cfg, resume=args.resume, progress=True if args.progress else (False if args.quiet else None))
+    if "test" in result:
+        print(f"test top1 {result['test']['top1']:.4f} top5 {result['test']['top5']:.4f}; model in {Path(args.out) / 'best'}")
+    return 0
+
+
+def cmd_experiment(args) -> int:
+    from .experiments import attention_experiment
+    report = attention_experiment(out=args.out, data=args.data, runs=args.runs, clips=args.clips, epochs=args.epochs,
+                                  seed=args.seed, workers=args.workers, schemes=args.scheme or SCHEMES,
+                                  progress=False if args.quiet else None)
+    for x in report["rows"]:
+        print(f"{x['scheme']:<11} top1 {x['top1']:.3f}  order-dependent {x['order_top1']:.3f}  controls {x['control_top1']:.3f}")
+    print(f"report: {Path(args.out) / 'attention-experiment.md'}")
+    return 0
+
+
+
+def cmd_pretrain(args) -> int:
+    from .pretrain import PretrainConfig, pretrain
+    model = model_overrides(args)
+    if model.get("scheme", "joint") != "joint" or model.get("class_token"):
+        raise ValueError("the VideoMAE encoder uses joint attention without a class token")
+    model.pop("scheme", None)
+    model.pop("pooling", None)
+    cfg = PretrainConfig(data=args.data, out=args.out, model=model, decoder_dim=args.decoder_dim,
+                         decoder_depth=args.decoder_depth, decoder_heads=args.decoder_heads, masking=args.masking,
+                         mask_ratio=args.mask_ratio, norm_pix_loss=not args.raw_pixels, epochs=args.epochs,
+                         batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+                         warmup_epochs=args.warmup_epochs, workers=args.workers, cache=args.cache, seed=args.seed,
+                         picture_every=args.picture_every, device=args.device)
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    result = pretrain(cfg, resume=args.resume, progress=True if args.progress else (False if args.quiet else None))
+    last = result["history"][-1]["loss"] if result["history"] else float("nan")
+    print(f"final loss {last:.4f}; model in {Path(args.out) / 'checkpoint'}; pictures in {Path(args.out) / 'reconstructions'}")
+    return 0
+
+
+def add_training_commands(sub):
+    y = sub.add_parser("synth", help="generate a synthetic video dataset (MP4 files + train/val/test manifests)")
+    y.add_argument("task", choices=("camera-motion", "temporal-order"))
+    y.add_argument("out_dir")
+    y.add_argument("--clips", type=int, default=900)
+    y.add_argument("--seed", type=int, default=0)
+    y.add_argument("--workers", type=int, help="processes (default: up to 4)")
+    y.add_argument("--scenes-from", nargs="+", metavar="VIDEO",
+                   help="camera-motion only: film frames of these videos (real content) instead of photos and textures")
+    y.add_argument("-q", "--quiet", action="store_true")
+    y.set_defaults(func=cmd_synth)
+
+    r = sub.add_parser("train", help="train a classifier on video files (manifest CSVs or a folder per class)")
+    r.add_argument("data", help="a folder with train.csv [val.csv test.csv], a train CSV, or a folder-per-class tree")
+    r.add_argument("--out", required=True, help="run folder: checkpoint/ (resumable), best/ (the model), metrics.json")
+    r.add_argument("--val")
+    r.add_argument("--test")
+    r.add_argument("--init", help="start from this pretrained checkpoint's encoder, with a fresh head")
+    r.add_argument("--epochs", type=int, default=10)
+    r.add_argument("--batch-size", type=int, default=16)
+    r.add_argument("--lr", type=float, default=1e-3)
+    r.add_argument("--weight-decay", type=float, default=0.05)
+    r.add_argument("--warmup-epochs", type=float, default=1.0)
+    r.add_argument("--label-smoothing", type=float, default=0.1)
+    r.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    r.add_argument("--workers", type=int, default=2, help="data-loading processes")
+    r.add_argument("--cache", action="store_true", help="decode every clip once into memory (fast epochs, no jitter)")
+    r.add_argument("--symmetries", action="store_true",
+                   help="augment with the label-mapping flips / time reversal the dataset declares (dataset.json)")
+    r.add_argument("--threads", type=int, help="torch CPU threads")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--window", type=float, help="seconds: stored with the model as the window `tag` uses by default")
+    r.add_argument("--device", default="cuda" if __import__("torch").cuda.is_available() else "cpu")
+    r.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    r.add_argument("--progress", action="store_true")
+    r.add_argument("-q", "--quiet", action="store_true")
+    add_model_options(r)
+    r.set_defaults(func=cmd_train)
+
+    m = sub.add_parser("pretrain", help="VideoMAE self-supervised pretraining on unlabelled videos")
+    m.add_argument("data", help="a folder of videos (searched recursively), a manifest CSV, or a synth dataset (its train split)")
+    m.add_argument("--out", required=True, help="run folder: checkpoint/ (resumable; the model), reconstructions/, metrics.json")
+    from .masking import MASKINGS
+    m.add_argument("--masking", choices=MASKINGS, default="tube")
+    m.add_argument("--mask-ratio", type=float, default=0.9)
+    m.add_argument("--raw-pixels", action="store_true", help="predict raw pixels instead of per-tube normalized ones")
+    m.add_argument("--decoder-dim", type=int, help="default: half the encoder width")
+    m.add_argument("--decoder-depth", type=int, default=4)
+    m.add_argument("--decoder-heads", type=int, help="default: half the encoder heads")
+    m.add_argument("--epochs", type=int, default=10)
+    m.add_argument("--batch-size", type=int, default=16)
+    m.add_argument("--lr", type=float, default=1e-3)
+    m.add_argument("--weight-decay", type=float, default=0.05)
+    m.add_argument("--warmup-epochs", type=float, default=1.0)
+    m.add_argument("--picture-every", type=int, default=200, help="steps between reconstruction PNGs (0: only at the end)")
+    m.add_argument("--workers", type=int, default=2)
+    m.add_argument("--cache", action="store_true", help="decode every clip once into memory")
+    m.add_argument("--threads", type=int)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--device", default="cuda" if __import__("torch").cuda.is_available() else "cpu")
+    m.add_argument("--resume", action="store_true")
+    m.add_argument("--progress", action="store_true")
+    m.add_argument("-q", "--quiet", action="store_true")
+    add_model_options(m)
+    m.set_defaults(func=cmd_pretrain)
+
+    x = sub.add_parser("experiment", help="reproduce a paper's experiment on tubelet's own data")
+    x.add_argument("name", choices=("attention",))
+    x.add_argument("--out", default="docs")
+    x.add_argument("--data", default="data/temporal-order")
+    x.add_argument("--runs", default="runs/attention")
+    x.add_argument("--clips", type=int, default=2000)
+    x.add_argument("--epochs", type=int, default=15)
+    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--workers", type=int, default=2)
+    x.add_argument("--scheme", choices=SCHEMES, action="append")
+    x.add_argument("-q", "--quiet", action="store_true")
+    x.set_defaults(func=cmd_experiment)
+
