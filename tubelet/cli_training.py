@@ -54,15 +54,42 @@ def cmd_train(args) -> int:
 
 
 def cmd_experiment(args) -> int:
+    if args.name.startswith("mae-"):
+        return _mae_experiment(args)
     from .experiments import attention_experiment
-    report = attention_experiment(out=args.out, data=args.data, runs=args.runs, clips=args.clips, epochs=args.epochs,
-                                  seed=args.seed, workers=args.workers, schemes=args.scheme or SCHEMES,
-                                  progress=False if args.quiet else None)
+    report = attention_experiment(out=args.out, data=args.data or "data/temporal-order", runs=args.runs or "runs/attention",
+                                  clips=args.clips, epochs=args.epochs or 15, seed=args.seed, workers=args.workers,
+                                  schemes=args.scheme or SCHEMES, progress=False if args.quiet else None)
     for x in report["rows"]:
         print(f"{x['scheme']:<11} top1 {x['top1']:.3f}  order-dependent {x['order_top1']:.3f}  controls {x['control_top1']:.3f}")
     print(f"report: {Path(args.out) / 'attention-experiment.md'}")
     return 0
 
+
+def _mae_experiment(args) -> int:
+    import json
+    from . import mae_experiments as me
+    from .atomic import atomic_write_text
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = False if args.quiet else None
+    if args.name == "mae-cost":
+        report = me.cost(ratios=(0.9, 0.75, 0.0), batch=1)
+        md = "# VideoMAE: what masking saves\n\n" + me.cost_markdown(report) + "\nRegenerate: `tubelet experiment mae-cost`\n"
+    else:
+        data, runs = Path(args.data or "data/camera-motion"), Path(args.runs or f"runs/{args.name}")
+        maskings = ("tube",) if args.name == "mae-efficiency" else ("tube", "random", "frame")
+        report = me.efficiency(data, runs, fraction=args.fraction, pretrain_epochs=args.pretrain_epochs,
+                               finetune_epochs=args.epochs or 30, seed=args.seed, maskings=maskings, progress=progress)
+        title = "Data efficiency (VideoMAE Table 2 in miniature)" if args.name == "mae-efficiency" else \
+            "Masking ablation (VideoMAE Table 1b in miniature)"
+        md = ("# VideoMAE on tubelet's data\n\n" + me.efficiency_markdown(report, title) +
+              f"\nRegenerate: `tubelet experiment {args.name} --data {data} --fraction {args.fraction} "
+              f"--pretrain-epochs {args.pretrain_epochs} --epochs {args.epochs or 30} --seed {args.seed}`\n")
+    atomic_write_text(out / f"{args.name}.md", md)
+    atomic_write_text(out / f"{args.name}.json", json.dumps(report, indent=2) + "\n")
+    print(md)
+    return 0
 
 
 def cmd_pretrain(args) -> int:
@@ -154,12 +181,14 @@ def add_training_commands(sub):
     m.set_defaults(func=cmd_pretrain)
 
     x = sub.add_parser("experiment", help="reproduce a paper's experiment on tubelet's own data")
-    x.add_argument("name", choices=("attention",))
+    x.add_argument("name", choices=("attention", "mae-efficiency", "mae-masking", "mae-cost"))
     x.add_argument("--out", default="docs")
-    x.add_argument("--data", default="data/temporal-order")
-    x.add_argument("--runs", default="runs/attention")
-    x.add_argument("--clips", type=int, default=2000)
-    x.add_argument("--epochs", type=int, default=15)
+    x.add_argument("--data", help="dataset (default: data/temporal-order for attention, data/camera-motion for mae-*)")
+    x.add_argument("--runs", help="run folders (default: runs/NAME)")
+    x.add_argument("--clips", type=int, default=2000, help="attention: clips to synthesize")
+    x.add_argument("--epochs", type=int, help="training / fine-tuning epochs (default: 15 attention, 30 mae-*)")
+    x.add_argument("--pretrain-epochs", type=int, default=10, help="mae-*: pretraining epochs")
+    x.add_argument("--fraction", type=float, default=0.1, help="mae-*: labelled share of the training clips")
     x.add_argument("--seed", type=int, default=0)
     x.add_argument("--workers", type=int, default=2)
     x.add_argument("--scheme", choices=SCHEMES, action="append")

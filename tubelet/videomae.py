@@ -122,9 +122,10 @@ class VideoMAE(nn.Module):
         """Encode visible tokens only: `(B, N_visible, D)`."""
         return self.encoder.forward_features(video, mask=mask)
 
-    def forward_decoder(self, visible: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward_decoder(self, visible: torch.Tensor, mask: torch.Tensor, predict_all: bool = False) -> torch.Tensor:
         """Visible encodings + mask tokens -> predicted pixels of the masked tubes `(B, N_masked, patch_dim)`,
-        in the order the masked positions appear in the sequence."""
+        in the order the masked positions appear in the sequence. `predict_all` (with a mask hiding nothing:
+        pretraining without masking, for cost comparisons) predicts every tube."""
         x = self.encoder_to_decoder(visible)
         b, _, d = x.shape
         pos = self.decoder_pos.to(x.dtype).expand(b, -1, -1)
@@ -132,6 +133,10 @@ class VideoMAE(nn.Module):
         x = torch.cat([x + pos_visible, self.mask_token + pos_masked], dim=1)
         for blk in self.decoder_blocks:
             x = blk(x)
+        if predict_all:
+            if mask.any():
+                raise ValueError("predict_all needs a mask that hides nothing")
+            return self.decoder_pred(self.decoder_norm(x))
         return self.decoder_pred(self.decoder_norm(x[:, -pos_masked.shape[1]:]))
 
     def forward_loss(self, video: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,153 @@
+"""`tubelet experiment mae-*`: VideoMAE's claims, measured on tubelet's own data.
+
+    mae-efficiency   (VideoMAE Table 2 in miniature) pretrain on every training clip without labels, fine-tune
+                     on a small labelled fraction; the same classifier trained from scratch on the same labels
+                     and step budget is the baseline
+    mae-masking      (Table 1b) tube vs random vs frame masking at 90%, same budget, fine-tuned accuracy
+    mae-cost         one pretraining step (forward + backward) at mask ratio 0.9, 0.75 and 0 (the encoder over
+                     every token), timed and its peak memory measured in the same run
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import time
+from pathlib import Path
+
+import torch
+
+from .atomic import atomic_write_text
+from .data import load_splits
+from .masking import make_mask
+from .measure import hardware, median_seconds, peak_bytes
+from .pretrain import PretrainConfig, build_videomae, pretrain
+from .train import TrainConfig, train
+
+# a VideoMAE encoder small enough for a laptop: 8 frames of 64 px in 2x8x8 tubes -> 4 x 8 x 8 = 256 tokens
+ENCODER = dict(num_frames=8, image_size=64, patch_size=8, tubelet_size=2, dim=128, depth=4, heads=4)
+
+
+def labelled_fraction(data: Path, fraction: float, seed: int, out: Path) -> Path:
+    """A train manifest keeping `fraction` of each label's training clips (at least one per label)."""
+    rows = load_splits(data)["train"]
+    by_label: dict[str, list] = {}
+    for r in rows:
+        by_label.setdefault(r.label, []).append(r)
+    rng = random.Random(seed)
+    keep = [r for label in sorted(by_label) for r in rng.sample(by_label[label], max(1, round(fraction * len(by_label[label]))))]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["path", "label"])
+    w.writerows([str(r.path), r.label] for r in keep)
+    return atomic_write_text(out, buf.getvalue())
+
+
+def _finetune(data: Path, labelled: Path, out: Path, init: str | None, epochs: int, seed: int, progress,
+              encoder: dict) -> dict:
+    cfg = TrainConfig(data=str(labelled), val=str(data / "val.csv"), test=str(data / "test.csv"), out=str(out),
+                      model={**encoder, "pos_embed": "sincos", "class_token": False, "pooling": "mean", "key_bias": False},
+                      init=init, epochs=epochs, batch_size=16, lr=1e-3, warmup_epochs=1.0, label_smoothing=0.0,
+                      cache=True, seed=seed)
+    t0 = time.time()
+    result = train(cfg, progress=progress)
+    return {"top1": result["test"]["top1"], "top5": result["test"]["top5"], "seconds": round(time.time() - t0)}
+
+
+def _pretrain(data: Path, out: Path, masking: str, epochs: int, seed: int, progress, encoder: dict) -> dict:
+    cfg = PretrainConfig(data=str(data), out=str(out), model=dict(encoder), decoder_dim=encoder["dim"] // 2,
+                         decoder_depth=2, decoder_heads=max(1, encoder["heads"] // 2),
+                         masking=masking, mask_ratio=0.9, epochs=epochs, batch_size=32, lr=1.5e-3, cache=True, seed=seed,
+                         picture_every=0)
+    t0 = time.time()
+    result = pretrain(cfg, progress=progress)
+    return {"loss": result["history"][-1]["loss"], "seconds": round(time.time() - t0), "checkpoint": str(out / "checkpoint")}
+
+
+def efficiency(data, runs, fraction=0.1, pretrain_epochs=10, finetune_epochs=30, seed=0, maskings=("tube",),
+               progress=None, encoder: dict | None = None) -> dict:
+    """Scratch vs pretrained (one row per masking) on the same labelled fraction, budget and seed."""
+    data, runs, encoder = Path(data), Path(runs), encoder or ENCODER
+    labelled = labelled_fraction(data, fraction, seed, runs / f"train_{fraction:g}.csv")
+    n = sum(1 for _ in open(labelled)) - 1
+    rows = [{"init": "scratch", **_finetune(data, labelled, runs / "scratch", None, finetune_epochs, seed, progress, encoder)}]
+    for masking in maskings:
+        pre = _pretrain(data, runs / f"pretrain-{masking}", masking, pretrain_epochs, seed, progress, encoder)
+        ft = _finetune(data, labelled, runs / f"finetune-{masking}", pre["checkpoint"], finetune_epochs, seed, progress,
+                       encoder)
+        rows.append({"init": f"VideoMAE, {masking} masking 90%", "pretrain_loss": pre["loss"],
+                     "pretrain_seconds": pre["seconds"], **ft})
+    return {"data": str(data), "labelled_clips": n, "fraction": fraction, "pretrain_epochs": pretrain_epochs,
+            "finetune_epochs": finetune_epochs, "seed": seed, "encoder": encoder, "rows": rows}
+
+
+def cost(encoder: dict | None = None, ratios=(0.9, 0.75, 0.0), batch: int = 1, reps: int = 2) -> dict:
+    """Pretraining step time and peak memory per mask ratio, and the encoder's attention pairs."""
+    enc = encoder or dict(num_frames=16, image_size=224, patch_size=16, tubelet_size=2, dim=768, depth=12, heads=12)
+    cfg = PretrainConfig(data="", out="", model=enc)
+    torch.manual_seed(0)
+    model = build_videomae(cfg)
+    grid = model.config.encoder.grid
+    n = model.config.encoder.num_patches
+    video = torch.randn(batch, 3, enc["num_frames"], enc["image_size"], enc["image_size"])
+    rows = []
+    for ratio in ratios:
+        # ratio 0: a mask hiding nothing is not a VideoMAE input; the encoder runs over every token and the
+        # decoder predicts every tube (the cost of pretraining without masking)
+        mask = make_mask("tube", batch, grid, ratio, torch.Generator().manual_seed(0)) if ratio > 0 else \
+            torch.zeros(batch, n, dtype=torch.bool)
+
+        def step():
+            model.zero_grad(set_to_none=True)
+            if ratio > 0:
+                loss, _ = model(video, mask)
+            else:
+                visible = model.forward_encoder(video, None)
+                pred = model.forward_decoder(visible, mask, predict_all=True)
+                loss = torch.nn.functional.mse_loss(pred, model.targets(video))
+            loss.backward()
+
+        def encoder_only():
+            with torch.no_grad():
+                model.forward_encoder(video, mask if ratio > 0 else None)
+        visible = int((~mask[0]).sum())
+        rows.append({"mask_ratio": ratio, "visible_tokens": visible, "tokens": n,
+                     "encoder_pairs": visible ** 2 * enc["depth"],
+                     "step_seconds": median_seconds(step, warmup=1, reps=reps),
+                     "encoder_forward_seconds": median_seconds(encoder_only, warmup=1, reps=reps),
+                     "step_peak_mib": (peak_bytes(step) or 0) / 2 ** 20})
+    base = rows[-1]
+    for r in rows:
+        r["pairs_vs_unmasked"] = r["encoder_pairs"] / base["encoder_pairs"]
+        r["step_time_vs_unmasked"] = r["step_seconds"] / base["step_seconds"]
+        r["encoder_time_vs_unmasked"] = r["encoder_forward_seconds"] / base["encoder_forward_seconds"]
+    return {"encoder": enc, "batch": batch, "hardware": hardware(), "rows": rows}
+
+
+def cost_markdown(r: dict) -> str:
+    e = r["encoder"]
+    lines = [f"VideoMAE pretraining step, encoder {e['num_frames']}x{e['image_size']} px, {e['tubelet_size']}x{e['patch_size']}x{e['patch_size']} tubes, "
+             f"width {e['dim']}, depth {e['depth']} (decoder: 4 blocks, half width), batch {r['batch']}, fp32, tube masking. "
+             f"Measured on {r['hardware']}.", "",
+             "| mask ratio | visible tokens | encoder attention pairs vs no masking | encoder forward s (ratio) | "
+             "train step s (ratio) | step peak memory MiB |", "|---|---|---|---|---|---|"]
+    for x in r["rows"]:
+        lines.append(f"| {x['mask_ratio']:.2f} | {x['visible_tokens']:,} / {x['tokens']:,} | {x['pairs_vs_unmasked']:.4f} | "
+                     f"{x['encoder_forward_seconds']:.2f} ({x['encoder_time_vs_unmasked']:.3f}) | "
+                     f"{x['step_seconds']:.2f} ({x['step_time_vs_unmasked']:.3f}) | {x['step_peak_mib']:,.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def efficiency_markdown(r: dict, title: str) -> str:
+    lines = [f"## {title}", "", f"Data: `{r['data']}`; {r['labelled_clips']} labelled training clips ({r['fraction']:.0%} of the "
+             f"training split, balanced per label); pretraining uses every training clip without labels "
+             f"({r['pretrain_epochs']} epochs); fine-tuning and scratch runs get the same {r['finetune_epochs']} epochs, "
+             f"batch, schedule and seed. Encoder: {json.dumps(r['encoder'])}, joint attention, sinusoidal positions, "
+             "mean pooling. Accuracy on the dataset's test split.", "",
+             "| start | test top-1 | test top-5 | pretrain loss | pretrain time | fine-tune time |", "|---|---|---|---|---|---|"]
+    for x in r["rows"]:
+        pl = f"{x['pretrain_loss']:.4f}" if "pretrain_loss" in x else "-"
+        pt = f"{x['pretrain_seconds'] / 60:.1f} min" if "pretrain_seconds" in x else "-"
+        lines.append(f"| {x['init']} | {x['top1']:.1%} | {x['top5']:.1%} | {pl} | {pt} | {x['seconds'] / 60:.1f} min |")
+    return "\n".join(lines) + "\n"
