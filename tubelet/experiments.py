@@ -18,7 +18,7 @@ from .train import TrainConfig, train
 
 # a per-frame conv stem (temporal kernel 1): tokens never mix frames, and it trains from scratch where the
 # linear patchify plateaus (see docs/default-model.md)
-BASE = dict(num_frames=8, image_size=64, patch_size=16, tubelet_size=1, stem="conv", dim=64, depth=4, heads=4,
+BASE = dict(num_frames=8, image_size=32, patch_size=8, tubelet_size=1, stem="conv", dim=64, depth=4, heads=4,
             pos_embed="learned_space_time", class_token=True, pooling="cls", drop_path=0.0)
 # the factorized encoder spends its 4 blocks as 3 spatial + 1 temporal, so every model has 4 blocks
 PER_SCHEME = {"joint": {}, "divided": {}, "space_only": {}, "factorized": {"depth": 3, "temporal_depth": 1}}
