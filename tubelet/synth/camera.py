@@ -204,9 +204,11 @@ def make_shot_sequence(shots: list[tuple[str, float]], rng: np.random.Generator,
         n = int(round(seconds * fps))
         sub = np.random.default_rng(rng.integers(1 << 30))
         dx, dy, ds, dth = camera_path(label, sub, n + 1, fps, w, h)
-        scale0 = s[-1][-1]
-        cx.append(cx[-1][-1] + dx[1:] * scale0 / ds[0])          # continue from where the last shot ended
-        cy.append(cy[-1][-1] + dy[1:] * scale0 / ds[0])
+        scale0, th0 = s[-1][-1], th[-1][-1]
+        # continue from where the last shot ended; a pan or tilt moves along the camera's own (rolled) axes
+        ux, uy = dx[1:] * scale0 / ds[0], dy[1:] * scale0 / ds[0]
+        cx.append(cx[-1][-1] + math.cos(th0) * ux - math.sin(th0) * uy)
+        cy.append(cy[-1][-1] + math.sin(th0) * ux + math.cos(th0) * uy)
         s.append(scale0 * ds[1:] / ds[0])
         th.append(th[-1][-1] + dth[1:])
         truth.append({"start": round(t0, 3), "end": round(t0 + n / fps, 3), "label": label})
