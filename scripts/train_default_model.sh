@@ -15,11 +15,6 @@ $T synth camera-motion data/camera-motion --clips 5400 --seed 0
 $T train data/camera-motion --out runs/camera-motion --epochs "${EPOCHS:-18}" --batch-size 32 --lr 7e-4 \
     --label-smoothing 0.05 --warmup-epochs 1 --frames 8 --size 64 --patch 16 --tubelet 2 --stem conv --dim 128 \
     --depth 4 --heads 4 --no-cls --pooling mean --window 2.0 --seed 0 --workers 2 --cache --symmetries
-# 2b. the shipped model continued that run for 8 more epochs (a warm restart of the cosine schedule over 26 epochs):
-#     after 18 epochs it stood at 92.9% on the fresh split, short of the 95% target
-$T train data/camera-motion --out runs/camera-motion --resume --epochs 26 --batch-size 32 --lr 7e-4 \
-    --label-smoothing 0.05 --warmup-epochs 1 --frames 8 --size 64 --patch 16 --tubelet 2 --stem conv --dim 128 \
-    --depth 4 --heads 4 --no-cls --pooling mean --window 2.0 --seed 0 --workers 2 --cache --symmetries
 # 3. a fresh synthetic test split (seed 1, never seen in training)
 $T synth camera-motion data/camera-motion-fresh --clips 900 --seed 1
 $T eval data/camera-motion-fresh/train.csv data/camera-motion-fresh/val.csv data/camera-motion-fresh/test.csv \
