@@ -30,6 +30,12 @@ def test_efficiency_and_masking_rows(tmp_path):
     assert (tmp_path / "runs" / "pretrain-frame" / "checkpoint" / "model.safetensors").exists()
     md = me.efficiency_markdown(r, "t")
     assert md.count("| VideoMAE") == 2 and "| scratch |" in md
+    # mae-efficiency after mae-masking: the finished scratch and tube runs are re-opened, not retrained
+    stamp = (tmp_path / "runs" / "scratch" / "checkpoint" / "model.safetensors").stat().st_mtime_ns
+    again = me.efficiency(tmp_path / "d", tmp_path / "runs", fraction=0.5, pretrain_epochs=1, finetune_epochs=1,
+                          maskings=("tube",), progress=False, encoder=TINY)
+    assert again["rows"] == r["rows"][:2]
+    assert (tmp_path / "runs" / "scratch" / "checkpoint" / "model.safetensors").stat().st_mtime_ns == stamp
 
 
 def test_cost_rows_count_visible_tokens(tmp_path):

@@ -70,6 +70,10 @@ def test_resume_after_kill_equals_an_uninterrupted_run(dataset, tmp_path):
     a, b = _weights(tmp_path / "full" / "checkpoint"), _weights(tmp_path / "cut" / "checkpoint")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert not [p for p in (tmp_path / "cut").iterdir() if p.name.startswith(".")]
+    # the same folder under another recipe is refused, not silently mixed into this run
+    other = run_cli(*train_args(dataset, tmp_path / "cut", "--resume", "--lr", "1e-3", epochs=6))
+    assert other.returncode != 0 and "Traceback" not in other.stderr
+    assert "started with another config (lr: 0.002 there, 0.001 now)" in other.stderr
 
 
 def test_ddp_with_two_cpu_processes_on_gloo(dataset, tmp_path):

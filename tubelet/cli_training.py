@@ -77,7 +77,7 @@ def _mae_experiment(args) -> int:
         report = me.cost(ratios=(0.9, 0.75, 0.0), batch=1)
         md = "# VideoMAE: what masking saves\n\n" + me.cost_markdown(report) + "\nRegenerate: `tubelet experiment mae-cost`\n"
     else:
-        data, runs = Path(args.data or "data/camera-motion"), Path(args.runs or f"runs/{args.name}")
+        data, runs = Path(args.data or "data/camera-motion"), Path(args.runs or "runs/mae")
         maskings = ("tube",) if args.name == "mae-efficiency" else ("tube", "random", "frame")
         report = me.efficiency(data, runs, fraction=args.fraction, pretrain_epochs=args.pretrain_epochs,
                                finetune_epochs=args.epochs or 30, seed=args.seed, maskings=maskings, progress=progress)
@@ -184,7 +184,7 @@ def add_training_commands(sub):
     x.add_argument("name", choices=("attention", "mae-efficiency", "mae-masking", "mae-cost"))
     x.add_argument("--out", default="docs")
     x.add_argument("--data", help="dataset (default: data/temporal-order for attention, data/camera-motion for mae-*)")
-    x.add_argument("--runs", help="run folders (default: runs/NAME)")
+    x.add_argument("--runs", help="run folders (default: runs/attention; runs/mae, shared by mae-efficiency and mae-masking)")
     x.add_argument("--clips", type=int, default=2000, help="attention: clips to synthesize")
     x.add_argument("--epochs", type=int, help="training / fine-tuning epochs (default: 15 attention, 30 mae-*)")
     x.add_argument("--pretrain-epochs", type=int, default=10, help="mae-*: pretraining epochs")

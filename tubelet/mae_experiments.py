@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import random
-import time
 from pathlib import Path
 
 import torch
@@ -50,9 +49,8 @@ def _finetune(data: Path, labelled: Path, out: Path, init: str | None, epochs: i
                       model={**encoder, "pos_embed": "sincos", "class_token": False, "pooling": "mean", "key_bias": False},
                       init=init, epochs=epochs, batch_size=16, lr=1e-3, warmup_epochs=1.0, label_smoothing=0.0,
                       cache=True, seed=seed)
-    t0 = time.time()
-    result = train(cfg, progress=progress)
-    return {"top1": result["test"]["top1"], "top5": result["test"]["top5"], "seconds": round(time.time() - t0)}
+    result = train(cfg, resume=True, progress=progress)
+    return {"top1": result["test"]["top1"], "top5": result["test"]["top5"], "seconds": _train_seconds(result)}
 
 
 def _pretrain(data: Path, out: Path, masking: str, epochs: int, seed: int, progress, encoder: dict) -> dict:
@@ -60,14 +58,22 @@ def _pretrain(data: Path, out: Path, masking: str, epochs: int, seed: int, progr
                          decoder_depth=2, decoder_heads=max(1, encoder["heads"] // 2),
                          masking=masking, mask_ratio=0.9, epochs=epochs, batch_size=32, lr=1.5e-3, cache=True, seed=seed,
                          picture_every=0)
-    t0 = time.time()
-    result = pretrain(cfg, progress=progress)
-    return {"loss": result["history"][-1]["loss"], "seconds": round(time.time() - t0), "checkpoint": str(out / "checkpoint")}
+    result = pretrain(cfg, resume=True, progress=progress)
+    return {"loss": result["history"][-1]["loss"], "seconds": _train_seconds(result), "checkpoint": str(out / "checkpoint")}
+
+
+def _train_seconds(result: dict) -> int:
+    """Time spent in training steps, summed over epochs (so a resumed or re-opened run reports its real cost)."""
+    return round(sum(h["seconds"] for h in result["history"]))
 
 
 def efficiency(data, runs, fraction=0.1, pretrain_epochs=10, finetune_epochs=30, seed=0, maskings=("tube",),
                progress=None, encoder: dict | None = None) -> dict:
-    """Scratch vs pretrained (one row per masking) on the same labelled fraction, budget and seed."""
+    """Scratch vs pretrained (one row per masking) on the same labelled fraction, budget and seed.
+
+    Every run resumes from its folder under `runs`, so an interrupted experiment continues where it stopped and
+    mae-efficiency re-uses the scratch and tube runs of mae-masking (the config check in `restore` refuses a
+    folder that was trained with another recipe)."""
     data, runs, encoder = Path(data), Path(runs), encoder or ENCODER
     labelled = labelled_fraction(data, fraction, seed, runs / f"train_{fraction:g}.csv")
     n = sum(1 for _ in open(labelled)) - 1

@@ -91,8 +91,6 @@ def pretrain(cfg: PretrainConfig, resume: bool = False, progress: bool | None = 
     model.preprocessor = preprocessor_config(model.encoder)
     pre = Preprocessor.from_config(model.preprocessor, enc.image_size)
     ds = ClipDataset(samples, {"": 0}, enc.num_frames, pre, train=True, seed=cfg.seed)
-    if cfg.cache:
-        ds.cache(cfg.workers, progress=(rank == 0 and progress) if progress is not None else None)
     workers = 0 if cfg.cache else cfg.workers
     steps_per_epoch = max(1, len(ds) // (cfg.batch_size * world))
     total, warmup = steps_per_epoch * cfg.epochs, max(1, int(cfg.warmup_epochs * steps_per_epoch))
@@ -102,6 +100,8 @@ def pretrain(cfg: PretrainConfig, resume: bool = False, progress: bool | None = 
     state = {"epoch": 0, "history": [], "config": asdict(cfg)}
     if resume:
         restore(out, model, optimizer, scheduler, state, rank, cfg.epochs)
+    if cfg.cache and state["epoch"] < cfg.epochs:    # decode once into memory (not for a finished run)
+        ds.cache(cfg.workers, progress=(rank == 0 and progress) if progress is not None else None)
     if rank == 0:
         (out / "reconstructions").mkdir(parents=True, exist_ok=True)
     # the encoder's pooling norm is part of the saved model (fine-tuning uses it) but not of the MAE loss

@@ -145,6 +145,9 @@ def save_checkpoint(out: Path, name: str, model, optimizer, scheduler, state: di
     shutil.rmtree(old, ignore_errors=True)
 
 
+RESUMABLE_CHANGES = {"epochs", "workers", "device", "out", "cache"}
+
+
 def restore(out: Path, model, optimizer, scheduler, state: dict, rank: int, epochs: int):
     """Load out/checkpoint (weights, optimizer, schedule, history) into the fresh objects, if it exists."""
     ckpt = out / "checkpoint"
@@ -152,8 +155,16 @@ def restore(out: Path, model, optimizer, scheduler, state: dict, rank: int, epoc
         _print(rank, f"nothing to resume in {out}; starting fresh")
         return
     from .checkpoints import load_model
-    model.load_state_dict(load_model(ckpt).state_dict())
     saved = torch.load(ckpt / "trainer_state.pt", map_location="cpu", weights_only=True)
+    # a run folder holds one experiment: continuing it under another recipe would silently mix two runs
+    # (more epochs or other loader workers / device are fine)
+    old, new = saved.get("config", {}), state.get("config", {})
+    changed = sorted(k for k in set(old) | set(new) if k not in RESUMABLE_CHANGES and old.get(k) != new.get(k))
+    if changed:
+        k = changed[0]
+        raise ValueError(f"{out} was started with another config ({k}: {old.get(k)!r} there, {new.get(k)!r} now); "
+                         "use a new output folder or the same options")
+    model.load_state_dict(load_model(ckpt).state_dict())
     optimizer.load_state_dict(saved.pop("optimizer"))
     scheduler.load_state_dict(saved.pop("scheduler"))
     state.update(saved)
@@ -192,9 +203,6 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
         raise ValueError(f"--symmetries: {cfg.data} declares none (dataset.json from `tubelet synth` does)")
     datasets = {k: ClipDataset(v, mc.label2id, mc.num_frames, pre, train=k == "train", seed=cfg.seed,
                                symmetries=symmetries) for k, v in splits.items()}
-    if cfg.cache:
-        for ds in datasets.values():
-            ds.cache(cfg.workers, progress=(rank == 0 and progress) if progress is not None else None)
     workers = 0 if cfg.cache else cfg.workers
     steps_per_epoch = math.ceil(len(datasets["train"]) / (cfg.batch_size * world))
     if len(datasets["train"]) >= 2 * cfg.batch_size * world:
@@ -207,6 +215,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
     state = {"epoch": 0, "history": [], "best_top1": -1.0, "config": asdict(cfg)}
     if resume:
         restore(out, model, optimizer, scheduler, state, rank, cfg.epochs)
+    if cfg.cache:       # decode once into memory; a finished run being re-opened only needs val / test
+        for k, ds in datasets.items():
+            if k != "train" or state["epoch"] < cfg.epochs:
+                ds.cache(cfg.workers, progress=(rank == 0 and progress) if progress is not None else None)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
