@@ -4,7 +4,8 @@ import itertools
 import pytest
 import torch
 
-from tubelet.data import SYMMETRY_OPS, ClipDataset, dataset_symmetries, load_splits
+from tubelet.data import ClipDataset, load_splits
+from tubelet.symmetry import VIEWS, dataset_symmetries
 from tubelet.preprocess import Preprocessor
 from tubelet.synth import camera, synthesize
 from conftest import run_cli
@@ -51,7 +52,7 @@ def test_symmetry_augmentation_maps_labels_with_the_pixels(camera_data):
             view, mapped = base, label
             for on, name in zip(applied, names):
                 if on:
-                    view, mapped = SYMMETRY_OPS[name](view), camera.SYMMETRIES[name].get(mapped, mapped)
+                    view, mapped = VIEWS[name](view, 0), camera.SYMMETRIES[name].get(mapped, mapped)
             if torch.equal(ds.pre.normalize(view[None])[0], x):
                 matches.append((applied, mapped))
         assert any(mapped == id2label[y] for _, mapped in matches), (i, epoch, label, id2label[y])

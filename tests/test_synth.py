@@ -76,8 +76,8 @@ def test_camera_roll_turns_content_the_opposite_way(label, sign):
 @pytest.mark.parametrize("label", camera.LABELS)
 def test_each_symmetry_turns_a_label_into_the_motion_its_map_names(name, label):
     """The training augmentation is only honest if a flipped / reversed clip really shows the mapped motion."""
-    from tubelet.data import SYMMETRY_OPS
-    track = _dot_stats(SYMMETRY_OPS[name](_render_track(label)))
+    from tubelet.symmetry import VIEWS
+    track = _dot_stats(VIEWS[name](_render_track(label), 0))
     target = camera.SYMMETRIES[name].get(label, label)
     if target.startswith("roll"):
         sign = 1 if target == "roll_clockwise" else -1

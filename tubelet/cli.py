@@ -97,7 +97,7 @@ def cmd_tag(args) -> int:
     import torch
     torch.set_num_threads(args.threads or torch.get_num_threads())
     tagger = Tagger(load_model(name), name=str(args.model or "default"), batch_size=args.batch_size, top_k=args.top_k,
-                    precision=args.precision)
+                    precision=args.precision, single_view=args.single_view)
     job = Job(args.inputs, fmt=args.format, out=Path(args.output) if args.output else None,
               plot=Path(args.plot) if args.plot else None, window=args.window, stride=args.stride,
               min_score=args.min_score, progress=True if args.progress else (False if args.quiet else None),
@@ -128,7 +128,8 @@ def cmd_eval(args) -> int:
     from .checkpoints import load_model
     from .evaluate import evaluate_model
     from .train import format_confusion
-    result = evaluate_model(load_model(args.model or default_model()), args.data, batch_size=args.batch_size)
+    result = evaluate_model(load_model(args.model or default_model()), args.data, batch_size=args.batch_size,
+                            single_view=args.single_view)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -215,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .precision import PRECISIONS
     t.add_argument("--precision", choices=PRECISIONS, default="fp32",
                    help="bf16 autocast, int8 dynamic quantization of the linear layers, or torch.compile")
+    t.add_argument("--single-view", action="store_true",
+                   help="one forward pass per window, without averaging over the model's symmetric views (faster)")
     t.add_argument("--resume", action="store_true", help="skip files already in the jsonl -o FILE and append")
     t.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -245,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--model", help="checkpoint folder or hub id (default: the bundled model)")
     v.add_argument("--batch-size", type=int, default=16)
     v.add_argument("--json", action="store_true")
+    v.add_argument("--single-view", action="store_true", help="score without averaging over the model's symmetric views")
     v.set_defaults(func=cmd_eval)
 
     q = sub.add_parser("parity", help="compare tubelet with transformers on a checkpoint (needs transformers)")

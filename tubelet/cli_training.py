@@ -141,8 +141,9 @@ def add_training_commands(sub):
     r.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     r.add_argument("--workers", type=int, default=2, help="data-loading processes")
     r.add_argument("--cache", action="store_true", help="decode every clip once into memory (fast epochs, no jitter)")
-    r.add_argument("--symmetries", action="store_true",
-                   help="augment with the label-mapping flips / time reversal the dataset declares (dataset.json)")
+    r.add_argument("--symmetries", nargs="?", const="all", default="", metavar="NAMES",
+                   help="augment with the label-mapping views the dataset declares (dataset.json): all of them, or "
+                        "a comma-separated subset such as hflip,vflip,reverse; tag and eval then average over them")
     r.add_argument("--threads", type=int, help="torch CPU threads")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--window", type=float, help="seconds: stored with the model as the window `tag` uses by default")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import torch
 
 from .preprocess import Preprocessor
 from .tagging import sample_times
+from .symmetry import apply_views, relabel
 from .video import VIDEO_EXTENSIONS, VideoError, probe, read_frames, to_rgb
 
 
@@ -74,22 +74,6 @@ def load_splits(data: str | os.PathLike, val: str | None = None, test: str | Non
     return splits
 
 
-# how each symmetry named in dataset.json acts on a clip `(T, 3, H, W)`
-SYMMETRY_OPS = {"hflip": lambda x: x.flip(-1), "vflip": lambda x: x.flip(-2), "reverse": lambda x: x.flip(0)}
-
-
-def dataset_symmetries(data: str | os.PathLike) -> dict[str, dict[str, str]]:
-    """The label-preserving transforms a synthetic dataset declares in its dataset.json ({} if none)."""
-    meta = Path(data) / "dataset.json"
-    if not meta.exists():
-        return {}
-    found = json.loads(meta.read_text()).get("symmetries", {})
-    unknown = sorted(set(found) - set(SYMMETRY_OPS))
-    if unknown:
-        raise ValueError(f"{meta}: unknown symmetries {', '.join(unknown)}; known: {', '.join(SYMMETRY_OPS)}")
-    return found
-
-
 class ClipDataset(torch.utils.data.Dataset):
     """Item i -> (clip (3, T, H, W) float, label index). Training samples one random time inside each of T
     equal parts of the clip (temporal jitter) and applies each declared symmetry with probability 1/2 (the
@@ -148,9 +132,8 @@ class ClipDataset(torch.utils.data.Dataset):
         x, label = self.frames(i, jitter=self.train), self.samples[i].label
         if self.train and self.symmetries:
             flips = torch.rand(len(self.symmetries), generator=self._rng(i, stream=1)).tolist()
-            for u, (name, mapping) in zip(flips, sorted(self.symmetries.items())):
-                if u < 0.5:
-                    x, label = SYMMETRY_OPS[name](x), mapping.get(label, label)
+            names = [name for u, name in zip(flips, sorted(self.symmetries)) if u < 0.5]
+            x, label = apply_views(names, x, time_dim=0), relabel(names, label, self.symmetries)
         return self.pre.normalize(x[None])[0], self.label2id[label]
 
 

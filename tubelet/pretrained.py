@@ -18,7 +18,9 @@ def classifier_from_pretrained(path: str, id2label: dict[int, str], overrides: d
     changes = {k: v for k, v in (overrides or {}).items() if k in keep}
     config = encoder.config.replace(id2label=dict(id2label), num_labels=len(id2label), **changes)
     model = VideoTransformer(config)
-    state = {k: v for k, v in encoder.state_dict().items() if not k.startswith("head.")}
+    # a classifier with the same labels keeps its head (continued training); otherwise the head starts fresh
+    same_labels = getattr(encoder.config, "num_labels", 0) and dict(encoder.config.id2label) == config.id2label
+    state = {k: v for k, v in encoder.state_dict().items() if same_labels or not k.startswith("head.")}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or [k for k in missing if not k.startswith("head.")]:
         raise CheckpointError(f"pretrained weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")

@@ -18,6 +18,7 @@ import torch
 
 from .precision import fast_forward
 from .preprocess import Preprocessor
+from .symmetry import averaged_probabilities, model_views
 from .video import VideoInfo, probe, read_frames, to_rgb
 
 
@@ -83,7 +84,7 @@ class TagResult:
 
 class Tagger:
     def __init__(self, model: torch.nn.Module, name: str = "", batch_size: int = 8, top_k: int = 5,
-                 precision: str = "fp32"):
+                 precision: str = "fp32", single_view: bool = False):
         cfg = getattr(model.config, "encoder", model.config)
         if not getattr(model.config, "num_labels", 0):
             raise ValueError("this model has no classification head (a pretraining or feature model); it cannot tag")
@@ -93,6 +94,8 @@ class Tagger:
         self.pre = Preprocessor.from_config(getattr(model, "preprocessor", None), cfg.image_size)
         # a model trained on short clips (the camera-motion default) says which window it expects
         self.default_window = (getattr(model, "preprocessor", None) or {}).get("tubelet_window_seconds")
+        # a model trained with label symmetries (mirrors, time reversal) is run on every view of each window
+        self.views = None if single_view else model_views(model)
 
     def plan(self, info: VideoInfo, window: float | str | None, stride: float | None) -> list[tuple[float, float]]:
         """window: seconds; None = the model's own window if it declares one, else the whole file; "file" = whole file."""
@@ -102,7 +105,8 @@ class Tagger:
 
     @torch.inference_mode()
     def _classify(self, clips: list[torch.Tensor]) -> torch.Tensor:
-        return self.forward(self.pre.finish(torch.stack(clips))).float().softmax(dim=-1)
+        x = self.pre.finish(torch.stack(clips))
+        return averaged_probabilities(self.forward, x, self.views) if self.views else self.forward(x).float().softmax(dim=-1)
 
     def tag(self, path: str | Path, window: float | str | None = None, stride: float | None = None, min_score: float = 0.0,
             info: VideoInfo | None = None, on_window: Callable[[int], None] | None = None) -> TagResult:

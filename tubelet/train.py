@@ -23,7 +23,8 @@ import torch.nn.functional as F
 
 from .atomic import atomic_write, atomic_write_text
 from .config import VideoTransformerConfig
-from .data import ClipDataset, dataset_symmetries, load_splits
+from .data import ClipDataset, load_splits
+from .symmetry import averaged_probabilities, dataset_symmetries, model_views
 from .model import VideoTransformer
 from .preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessor
 
@@ -47,7 +48,8 @@ class TrainConfig:
     precision: str = "fp32"                        # fp32 | bf16
     workers: int = 2
     cache: bool = False                            # decode every clip once into memory (no temporal jitter)
-    symmetries: bool = False                       # augment with the dataset's label-mapping flips (dataset.json)
+    symmetries: str = ""                           # augment with the dataset's label-mapping views (dataset.json):
+                                                   # "all" or a comma-separated subset ("hflip,vflip,reverse")
     seed: int = 0
     window_seconds: float | None = None            # stored with the model: the window `tag` uses by default
     device: str = "cpu"
@@ -86,7 +88,8 @@ def build_model(cfg: TrainConfig, labels: list[str]) -> VideoTransformer:
     return VideoTransformer(VideoTransformerConfig(**{**cfg.model, "id2label": id2label, "num_labels": len(labels)}))
 
 
-def preprocessor_config(model: VideoTransformer, window_seconds: float | None = None) -> dict:
+def preprocessor_config(model: VideoTransformer, window_seconds: float | None = None,
+                        test_views: dict[str, dict[str, str]] | None = None) -> dict:
     pre = dict(model.preprocessor or {})
     size = model.config.image_size
     pre = {"image_processor_type": "VideoMAEImageProcessor", "do_resize": True, "size": {"shortest_edge": size},
@@ -95,7 +98,25 @@ def preprocessor_config(model: VideoTransformer, window_seconds: float | None = 
            "image_std": list(IMAGENET_STD), "resample": 2, **pre}
     if window_seconds:
         pre["tubelet_window_seconds"] = window_seconds
+    if test_views:      # trained with these symmetries: inference averages over them (tubelet.symmetry)
+        pre["tubelet_test_views"] = test_views
     return pre
+
+
+def chosen_symmetries(data: str, choice: str | bool) -> dict[str, dict[str, str]]:
+    """--symmetries: "" none, "all" (or True) every one the dataset declares, else a comma-separated subset."""
+    if not choice:
+        return {}
+    declared = dataset_symmetries(data)
+    if not declared:
+        raise ValueError(f"--symmetries: {data} declares none (dataset.json from `tubelet synth` does)")
+    if choice is True or choice == "all":
+        return declared
+    names = [x.strip() for x in choice.split(",") if x.strip()]
+    unknown = [x for x in names if x not in declared]
+    if unknown:
+        raise ValueError(f"--symmetries: {data} does not declare {', '.join(unknown)} (it declares {', '.join(sorted(declared))})")
+    return {x: declared[x] for x in names}
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float):
@@ -114,14 +135,17 @@ def lr_factor(step: int, warmup: int, total: int, min_ratio: float) -> float:
 
 
 @torch.inference_mode()
-def evaluate(model, loader, num_labels: int, device: str, precision: str) -> dict:
+def evaluate(model, loader, num_labels: int, device: str, precision: str, views=None) -> dict:
+    """Top-1 / top-5 / loss / confusion; `views` (symmetry.view_table) averages probabilities over them."""
     model.eval()
     confusion = torch.zeros(num_labels, num_labels, dtype=torch.long)
     top5 = total = 0
     loss = 0.0
     for x, y in loader:
-        with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(x.to(device)).float().cpu()
+        with torch.no_grad(), torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bf16"):
+            # averaged probabilities -> their logs, so the loss below is the ensemble's NLL
+            logits = averaged_probabilities(model, x.to(device), views).cpu().log() if views else \
+                model(x.to(device)).float().cpu()
         loss += F.cross_entropy(logits, y, reduction="sum").item()
         confusion += torch.bincount(y * num_labels + logits.argmax(1), minlength=num_labels ** 2).view(num_labels, num_labels)
         top5 += (logits.topk(min(5, num_labels), dim=1).indices == y[:, None]).any(1).sum().item()
@@ -195,12 +219,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
     labels = dataset_labels(cfg.data, splits)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, labels)
-    model.preprocessor = preprocessor_config(model, cfg.window_seconds)
+    symmetries = chosen_symmetries(cfg.data, cfg.symmetries)
+    model.preprocessor = preprocessor_config(model, cfg.window_seconds, symmetries)
     mc = model.config
     pre = Preprocessor.from_config(model.preprocessor, mc.image_size)
-    symmetries = dataset_symmetries(cfg.data) if cfg.symmetries else {}
-    if cfg.symmetries and not symmetries:
-        raise ValueError(f"--symmetries: {cfg.data} declares none (dataset.json from `tubelet synth` does)")
     datasets = {k: ClipDataset(v, mc.label2id, mc.num_frames, pre, train=k == "train", seed=cfg.seed,
                                symmetries=symmetries) for k, v in splits.items()}
     workers = 0 if cfg.cache else cfg.workers
@@ -278,7 +300,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
         best = load_model(out / "best")
         if "test" in datasets:
             t = evaluate(best, _loader(datasets["test"], cfg.batch_size, False, workers, 1, 0, cfg.seed),
-                         len(labels), "cpu", "fp32")
+                         len(labels), "cpu", "fp32", views=model_views(best))
             result["test"] = t
             _print(rank, format_confusion(t, labels))
         atomic_write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")

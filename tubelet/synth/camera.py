@@ -24,7 +24,9 @@ LABELS = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", 
           "roll_counterclockwise")
 # Label-preserving views of a clip, as label maps (labels not named stay): mirroring left-right turns a pan
 # left into a pan right and flips the sense of a roll; mirroring up-down swaps tilts and rolls; playing the clip
-# backwards reverses every motion. Training uses them as augmentation (`tubelet train --symmetries`).
+# backwards reverses every motion; transposing the (square) model input swaps the x and y axes, so content moving
+# right (pan_left) moves down (tilt_up) and a roll turns the other way. Training uses them as augmentation
+# (`tubelet train --symmetries`).
 SYMMETRIES = {
     "hflip": {"pan_left": "pan_right", "pan_right": "pan_left",
               "roll_clockwise": "roll_counterclockwise", "roll_counterclockwise": "roll_clockwise"},
@@ -33,6 +35,8 @@ SYMMETRIES = {
     "reverse": {"pan_left": "pan_right", "pan_right": "pan_left", "tilt_up": "tilt_down", "tilt_down": "tilt_up",
                 "zoom_in": "zoom_out", "zoom_out": "zoom_in",
                 "roll_clockwise": "roll_counterclockwise", "roll_counterclockwise": "roll_clockwise"},
+    "transpose": {"pan_left": "tilt_up", "tilt_up": "pan_left", "pan_right": "tilt_down", "tilt_down": "pan_right",
+                  "roll_clockwise": "roll_counterclockwise", "roll_counterclockwise": "roll_clockwise"},
 }
 SIZES = ((160, 90), (160, 120), (128, 128), (176, 144), (192, 108), (144, 112), (120, 160), (200, 84))
 FPS = (10, 12, 15, 24, 25, 30)
