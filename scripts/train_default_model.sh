@@ -12,9 +12,14 @@ $T synth camera-motion data/camera-motion --clips 5400 --seed 0
 #    last one) gives the 2x16x16 tubelet grid (4x4x4 = 64 tokens); width 128, 4 blocks, mean pooling (~1.5M params).
 #    Clips are decoded once into memory (--cache); --symmetries adds mirrored / time-reversed copies with the
 #    labels they become (pan_left <-> pan_right, ...). See docs/default-model.md for what did not work.
-$T train data/camera-motion --out runs/camera-motion --epochs "${EPOCHS:-18}" --batch-size 32 --lr 7e-4 \
+$T train data/camera-motion --out runs/camera-motion-stage1 --epochs "${EPOCHS:-18}" --batch-size 32 --lr 7e-4 \
     --label-smoothing 0.05 --warmup-epochs 1 --frames 8 --size 64 --patch 16 --tubelet 2 --stem conv --dim 128 \
-    --depth 4 --heads 4 --no-cls --pooling mean --window 2.0 --seed 0 --workers 2 --cache --symmetries
+    --depth 4 --heads 4 --no-cls --pooling mean --window 2.0 --seed 0 --workers 2 --cache --symmetries hflip,vflip,reverse
+# 2b. continue from those weights (head kept: same labels) with the transpose symmetry added too (pans <-> tilts),
+#    8 epochs at a lower learning rate. tag / eval then average each window over the 16 views.
+$T train data/camera-motion --init runs/camera-motion-stage1/best --out runs/camera-motion --epochs "${EPOCHS2:-8}" \
+    --batch-size 32 --lr 3e-4 --label-smoothing 0.05 --warmup-epochs 0.5 --window 2.0 --seed 1 --workers 2 --cache \
+    --symmetries
 # 3. a fresh synthetic test split (seed 1, never seen in training)
 $T synth camera-motion data/camera-motion-fresh --clips 900 --seed 1
 $T eval data/camera-motion-fresh/train.csv data/camera-motion-fresh/val.csv data/camera-motion-fresh/test.csv \
