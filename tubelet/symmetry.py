@@ -3,12 +3,11 @@
 A camera pan to the left, mirrored, is a pan to the right; played backwards, too. A synthetic dataset declares
 these in its dataset.json as {view: {label: label it becomes}} (labels not named stay themselves). Training uses
 them as augmentation (`train --symmetries`); a model trained that way records them in its preprocessor config,
-and inference averages its probabilities over every combination of views, each mapped back to the original
-labels (test-time views: 2^k forward passes on frames decoded once).
+and inference averages its probabilities over every view they generate, each mapped back to the original labels
+(test-time views: one forward pass per view, on frames decoded once).
 """
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from pathlib import Path
@@ -54,11 +53,28 @@ def relabel(names, label: str, symmetries: dict[str, dict[str, str]]) -> str:
 
 
 def view_table(symmetries: dict[str, dict[str, str]], label2id: dict[str, int]) -> list[tuple[tuple[str, ...], torch.Tensor]]:
-    """Every combination of views, with index[y] = the id label y becomes under it: a view's probabilities
-    p_view[:, index] are then probabilities of the original clip's labels. The first entry is the clip itself."""
+    """Every distinct view the declared ones generate (the group they form: mirrors and transposition do not
+    commute, so plain subsets would repeat some views and miss others), each as the sequence of names that
+    makes it, with index[y] = the id label y becomes: a view's probabilities p_view[:, index] are then
+    probabilities of the original clip's labels. The first entry is the clip itself."""
     labels = sorted(label2id, key=label2id.get)
-    return [(names, torch.tensor([label2id[relabel(names, y, symmetries)] for y in labels]))
-            for k in range(len(symmetries) + 1) for names in itertools.combinations(sorted(symmetries), k)]
+    probe = torch.arange(2 * 3 * 3).view(2, 1, 3, 3)          # (T, 1, H, W), every pixel distinct
+    seen: dict[bytes, tuple[tuple[str, ...], list[str]]] = {}
+    frontier = [()]
+    while frontier:                                          # breadth first: shortest name sequences first
+        grown = []
+        for names in frontier:
+            key = apply_views(names, probe, 0).numpy().tobytes()
+            mapped = [relabel(names, y, symmetries) for y in labels]
+            if key in seen:
+                if seen[key][1] != mapped:
+                    raise ValueError(f"inconsistent symmetries: {'+'.join(names)} and {'+'.join(seen[key][0]) or 'nothing'} "
+                                     "show the same frames but map labels differently")
+                continue
+            seen[key] = (names, mapped)
+            grown += [names + (n,) for n in sorted(symmetries)]
+        frontier = grown
+    return [(names, torch.tensor([label2id[y] for y in mapped])) for names, mapped in seen.values()]
 
 
 def averaged_probabilities(forward, x: torch.Tensor, table) -> torch.Tensor:
