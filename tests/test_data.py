@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from tubelet.data import ClipDataset, load_splits
-from tubelet.symmetry import VIEWS, dataset_symmetries
+from tubelet import load_model
+from tubelet.symmetry import VIEWS, dataset_symmetries, model_views
 from tubelet.preprocess import Preprocessor
 from tubelet.synth import camera, synthesize
 from conftest import run_cli
@@ -69,6 +70,17 @@ def test_train_with_cache_and_symmetries(camera_data, tmp_path):
                 "--dim", "32", "--depth", "1", "--heads", "2", "--cache", "--symmetries")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "run" / "best" / "model.safetensors").exists()
+    # the model records the views it was trained with; tag / eval average over the group they generate
+    model = load_model(tmp_path / "run" / "best")
+    assert model.preprocessor["tubelet_test_views"] == camera.SYMMETRIES
+    assert len(model_views(model)) == 16
+
+
+def test_a_subset_of_symmetries(camera_data, tmp_path):
+    from tubelet.train import chosen_symmetries
+    assert chosen_symmetries(str(camera_data), "hflip, reverse") == {k: camera.SYMMETRIES[k] for k in ("hflip", "reverse")}
+    r = run_cli("train", camera_data, "--out", tmp_path / "run", "--epochs", "1", "--symmetries", "hflip,spin")
+    assert r.returncode == 2 and "does not declare spin" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_symmetries_on_a_dataset_without_any_is_a_one_line_error(tmp_path):
