@@ -88,41 +88,68 @@ def efficiency(data, runs, fraction=0.1, pretrain_epochs=10, finetune_epochs=30,
             "finetune_epochs": finetune_epochs, "seed": seed, "encoder": encoder, "rows": rows}
 
 
+VIT_B = dict(num_frames=16, image_size=224, patch_size=16, tubelet_size=2, dim=768, depth=12, heads=12)
+
+
+def _step_setup(enc: dict, ratio: float, batch: int):
+    """(model, mask, one training step, encoder-only forward) at this mask ratio."""
+    torch.manual_seed(0)
+    model = build_videomae(PretrainConfig(data="", out="", model=enc))
+    grid, n = model.config.encoder.grid, model.config.encoder.num_patches
+    video = torch.randn(batch, 3, enc["num_frames"], enc["image_size"], enc["image_size"])
+    # ratio 0: a mask hiding nothing is not a VideoMAE input; the encoder runs over every token and the
+    # decoder predicts every tube (the cost of pretraining without masking)
+    mask = make_mask("tube", batch, grid, ratio, torch.Generator().manual_seed(0)) if ratio > 0 else \
+        torch.zeros(batch, n, dtype=torch.bool)
+
+    def step():
+        model.zero_grad(set_to_none=True)
+        if ratio > 0:
+            loss, _ = model(video, mask)
+        else:
+            visible = model.forward_encoder(video, None)
+            pred = model.forward_decoder(visible, mask, predict_all=True)
+            loss = torch.nn.functional.mse_loss(pred, model.targets(video))
+        loss.backward()
+
+    def encoder_only():
+        with torch.no_grad():
+            model.forward_encoder(video, mask if ratio > 0 else None)
+    return model, mask, step, encoder_only
+
+
+def _fresh_process_peak(enc: dict, ratio: float, batch: int, queue) -> None:
+    """Peak extra memory of one step (weights' gradients + activations) in a process of its own: in a process
+    that already ran other steps the allocator hands back memory it kept, and the peak reads low."""
+    torch.set_num_threads(1)
+    _, _, step, _ = _step_setup(enc, ratio, batch)
+    queue.put(peak_bytes(step) or 0)
+
+
+def step_peak_bytes(enc: dict, ratio: float, batch: int) -> int:
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_fresh_process_peak, args=(enc, ratio, batch, queue))
+    proc.start()
+    peak = queue.get(timeout=1800)
+    proc.join()
+    return peak
+
+
 def cost(encoder: dict | None = None, ratios=(0.9, 0.75, 0.0), batch: int = 1, reps: int = 2) -> dict:
     """Pretraining step time and peak memory per mask ratio, and the encoder's attention pairs."""
-    enc = encoder or dict(num_frames=16, image_size=224, patch_size=16, tubelet_size=2, dim=768, depth=12, heads=12)
-    cfg = PretrainConfig(data="", out="", model=enc)
-    torch.manual_seed(0)
-    model = build_videomae(cfg)
-    grid = model.config.encoder.grid
-    n = model.config.encoder.num_patches
-    video = torch.randn(batch, 3, enc["num_frames"], enc["image_size"], enc["image_size"])
+    enc = encoder or VIT_B
     rows = []
     for ratio in ratios:
-        # ratio 0: a mask hiding nothing is not a VideoMAE input; the encoder runs over every token and the
-        # decoder predicts every tube (the cost of pretraining without masking)
-        mask = make_mask("tube", batch, grid, ratio, torch.Generator().manual_seed(0)) if ratio > 0 else \
-            torch.zeros(batch, n, dtype=torch.bool)
-
-        def step():
-            model.zero_grad(set_to_none=True)
-            if ratio > 0:
-                loss, _ = model(video, mask)
-            else:
-                visible = model.forward_encoder(video, None)
-                pred = model.forward_decoder(visible, mask, predict_all=True)
-                loss = torch.nn.functional.mse_loss(pred, model.targets(video))
-            loss.backward()
-
-        def encoder_only():
-            with torch.no_grad():
-                model.forward_encoder(video, mask if ratio > 0 else None)
-        visible = int((~mask[0]).sum())
+        model, mask, step, encoder_only = _step_setup(enc, ratio, batch)
+        visible, n = int((~mask[0]).sum()), mask.shape[1]
         rows.append({"mask_ratio": ratio, "visible_tokens": visible, "tokens": n,
                      "encoder_pairs": visible ** 2 * enc["depth"],
                      "step_seconds": median_seconds(step, warmup=1, reps=reps),
                      "encoder_forward_seconds": median_seconds(encoder_only, warmup=1, reps=reps),
-                     "step_peak_mib": (peak_bytes(step) or 0) / 2 ** 20})
+                     "step_peak_mib": step_peak_bytes(enc, ratio, batch) / 2 ** 20})
+        del model
     base = rows[-1]
     for r in rows:
         r["pairs_vs_unmasked"] = r["encoder_pairs"] / base["encoder_pairs"]

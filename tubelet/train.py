@@ -172,6 +172,11 @@ def save_checkpoint(out: Path, name: str, model, optimizer, scheduler, state: di
 RESUMABLE_CHANGES = {"epochs", "workers", "device", "out", "cache"}
 
 
+def _same(a, b) -> bool:
+    # runs saved before --symmetries took names stored it as a bool: False == "", True == "all"
+    return a == b or (not a and not b) or (a in (True, "all") and b in (True, "all"))
+
+
 def restore(out: Path, model, optimizer, scheduler, state: dict, rank: int, epochs: int):
     """Load out/checkpoint (weights, optimizer, schedule, history) into the fresh objects, if it exists."""
     ckpt = out / "checkpoint"
@@ -183,7 +188,7 @@ def restore(out: Path, model, optimizer, scheduler, state: dict, rank: int, epoc
     # a run folder holds one experiment: continuing it under another recipe would silently mix two runs
     # (more epochs or other loader workers / device are fine)
     old, new = saved.get("config", {}), state.get("config", {})
-    changed = sorted(k for k in set(old) | set(new) if k not in RESUMABLE_CHANGES and old.get(k) != new.get(k))
+    changed = sorted(k for k in set(old) | set(new) if k not in RESUMABLE_CHANGES and not _same(old.get(k), new.get(k)))
     if changed:
         k = changed[0]
         raise ValueError(f"{out} was started with another config ({k}: {old.get(k)!r} there, {new.get(k)!r} now); "
