@@ -67,7 +67,7 @@ def tubelet_route(path, tagger: Tagger, window, stride) -> tuple[list[int], dict
     spans = tagger.plan(info, window, stride)
     times = [t for s, e in spans for t in sample_times(s, e, tagger.num_frames)]
     d0 = time.perf_counter()
-    for _ in read_frames(path, times, info, convert=lambda f, r: tagger.pre.resize(to_rgb(f, r))):
+    for _ in read_frames(path, times, info, convert=lambda f, r: tagger.pre.frame(to_rgb(f, r))):
         pass
     decode = time.perf_counter() - d0
     return result.probs.argmax(1).tolist(), {"decode_s": decode, "preprocess_s": None, "model_s": total - decode, "total_s": total}

@@ -41,7 +41,7 @@ def main():
             times = [t for w in result.windows for t in
                      [w["start"] + (i + 0.5) * (w["end"] - w["start"]) / model.config.num_frames for i in range(model.config.num_frames)]]
             t0 = time.perf_counter()
-            for _ in read_frames(video, times, info, convert=lambda f, r: tagger.pre.resize(to_rgb(f, r))):
+            for _ in read_frames(video, times, info, convert=lambda f, r: tagger.pre.frame(to_rgb(f, r))):
                 pass
             best_decode = min(best_decode, time.perf_counter() - t0)
         print(f"{video.name:<26} {info.duration:>7.2f}s {len(result.windows):>8} {best:>7.2f} {info.duration / best:>11.1f}x {best_decode:>14.2f}")

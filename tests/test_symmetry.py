@@ -64,9 +64,9 @@ def bikes_batch(bundled):
     clips = []
     for start in (0.0, 4.0):
         got = dict(read_frames(path, sample_times(start, start + 2.0, cfg.num_frames), info,
-                               convert=lambda f, r: pre.resize(to_rgb(f, r))))
+                               convert=lambda f, r: pre.frame(to_rgb(f, r))))
         clips.append(torch.stack([got[i] for i in range(cfg.num_frames)]))
-    return pre.finish(torch.stack(clips))
+    return pre.normalize(torch.stack(clips))
 
 
 def test_averaged_probabilities_follow_every_view_of_the_input(bundled, bikes_batch):

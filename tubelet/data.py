@@ -111,10 +111,10 @@ class ClipDataset(torch.utils.data.Dataset):
         try:
             info = probe(s.path)
             got = dict(read_frames(s.path, self.times(i, info.duration, jitter), info,
-                                   convert=lambda f, r: self.pre.resize(to_rgb(f, r))))
+                                   convert=lambda f, r: self.pre.frame(to_rgb(f, r))))
         except VideoError as e:
             raise ValueError(f"cannot use training clip: {e}") from None
-        return self.pre.center_crop(torch.stack([got[k] for k in range(self.n)]))
+        return torch.stack([got[k] for k in range(self.n)])
 
     def cache(self, workers: int = 0, progress: bool | None = None) -> "ClipDataset":
         from tqdm import tqdm

@@ -1,8 +1,8 @@
 """Frames -> model input, exactly as the checkpoint's preprocessor_config.json says, on tensors.
 
-Two steps so memory stays small: `resize` runs on each frame as it is decoded (shortest-edge resize, the
-result rounded to uint8 as the image processors' PIL path does), and `finish` runs batched on whole
-windows (center crop, rescale with optional offset, normalize) and returns `(B, C, T, H, W)` floats.
+Two steps so memory stays small: `frame` runs on each frame as it is decoded (shortest-edge resize, the
+result in uint8 as the image processors' PIL path gives, then the center crop), and `normalize` runs batched
+on whole windows (rescale with optional offset, normalize) and returns `(B, C, T, H, W)` floats.
 """
 from __future__ import annotations
 
@@ -63,12 +63,12 @@ class Preprocessor:
         h, w = self.output_size(x.shape[1], x.shape[2])
         if (h, w) == tuple(x.shape[1:]):
             return x.contiguous()
+        if self.resample == "bilinear":
+            # torch's uint8 antialiased bilinear kernel (Pillow-SIMD's algorithm, AVX2): 3x faster than resizing
+            # floats, and within one grey level of PIL, like the float path
+            return F.interpolate(x[None], size=(h, w), mode="bilinear", antialias=True, align_corners=False)[0]
         y = F.interpolate(x[None].float(), size=(h, w), mode=self.resample, antialias=True, align_corners=False)
         return y[0].round_().clamp_(0, 255).to(torch.uint8)
-
-    def finish(self, frames: torch.Tensor) -> torch.Tensor:
-        """Resized frames `(B, T, 3, h, w)` uint8 -> model input `(B, 3, T, H, W)` float32."""
-        return self.normalize(self.center_crop(frames))
 
     def center_crop(self, frames: torch.Tensor) -> torch.Tensor:
         """`(..., h, w)` uint8 -> `(..., crop_h, crop_w)`, zero-padded first when smaller."""
@@ -83,14 +83,20 @@ class Preprocessor:
         return frames
 
     def normalize(self, frames: torch.Tensor) -> torch.Tensor:
-        """Cropped frames `(B, T, 3, H, W)` uint8 -> model input `(B, 3, T, H, W)` float32."""
-        x = frames.float() * self.rescale
-        if self.offset:
-            x = x - 1
-        mean = torch.tensor(self.mean).view(1, 1, -1, 1, 1)
-        std = torch.tensor(self.std).view(1, 1, -1, 1, 1)
-        return ((x - mean) / std).permute(0, 2, 1, 3, 4).contiguous()
+        """Cropped frames `(B, T, 3, H, W)` uint8 -> model input `(B, 3, T, H, W)` float32.
+
+        (x * rescale [- 1] - mean) / std folded into one multiply-add per channel, done in place after a single
+        uint8 -> float pass over a (B, 3, T, H, W) copy: 4x less memory traffic than the step-by-step version."""
+        x = frames.permute(0, 2, 1, 3, 4).contiguous().float()
+        std = torch.tensor(self.std, dtype=torch.float64)
+        scale = (self.rescale / std).float().view(1, -1, 1, 1, 1)
+        shift = ((-1.0 if self.offset else 0.0) - torch.tensor(self.mean, dtype=torch.float64)) / std
+        return x.mul_(scale).add_(shift.float().view(1, -1, 1, 1, 1))
+
+    def frame(self, rgb: np.ndarray) -> torch.Tensor:
+        """One decoded frame -> resized and cropped (3, H, W) uint8: all per-frame work, done as frames arrive."""
+        return self.center_crop(self.resize(rgb))
 
     def __call__(self, frames: list[np.ndarray]) -> torch.Tensor:
         """A list of RGB frames -> one clip `(1, 3, T, H, W)`."""
-        return self.finish(torch.stack([self.resize(f) for f in frames])[None])
+        return self.normalize(torch.stack([self.frame(f) for f in frames])[None])

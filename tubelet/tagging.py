@@ -105,7 +105,7 @@ class Tagger:
 
     @torch.inference_mode()
     def _classify(self, clips: list[torch.Tensor]) -> torch.Tensor:
-        x = self.pre.finish(torch.stack(clips))
+        x = self.pre.normalize(torch.stack(clips))
         return averaged_probabilities(self.forward, x, self.views) if self.views else self.forward(x).float().softmax(dim=-1)
 
     def tag(self, path: str | Path, window: float | str | None = None, stride: float | None = None, min_score: float = 0.0,
@@ -126,7 +126,7 @@ class Tagger:
                 if on_window:
                     on_window(len(batch))
 
-        convert = lambda frame, rotation: self.pre.resize(to_rgb(frame, rotation))  # noqa: E731
+        convert = lambda frame, rotation: self.pre.frame(to_rgb(frame, rotation))  # noqa: E731
         for i, frame in read_frames(path, times, info, convert=convert):
             w, slot = divmod(i, n)
             frames = slots.setdefault(w, [None] * n)
