@@ -16,7 +16,7 @@ import torch
 
 from tubelet import load_model
 from tubelet.cost import clip_flops
-from tubelet.measure import hardware, matmul_gflops, median_seconds
+from tubelet.measure import hardware, interleaved_medians, matmul_gflops
 from tubelet.parity import _transformers, reference_model
 
 KINDS = {"videomae": "VideoMAE-B 16x224", "timesformer-divided": "TimeSformer-B 8x224 divided",
@@ -65,10 +65,11 @@ def measure(kind: str, size: str, batches, reps: int, device: str = "cpu", preci
             # eager (the materialized attention matrix) only at batch 1: at batch 8 it costs minutes and shows nothing new
             active = {k: v for k, v in runners.items() if b == 1 or k != "transformers eager"}
             with torch.inference_mode():
-                outs = {name: fn(video) for name, fn in active.items()}
-                for name, fn in active.items():
-                    sec = median_seconds(lambda: fn(video), device, warmup=0, reps=reps)   # the check pass warmed up
-                    out = outs[name]
+                outs = {name: fn(video) for name, fn in active.items()}       # the check pass also warms up
+                seconds = interleaved_medians({name: (lambda f: lambda: f(video))(fn) for name, fn in active.items()},
+                                              device, reps)
+                for name in active:
+                    sec, out = seconds[name], outs[name]
                     if out.shape[0] != b:        # TimeSformer space_only returns one row per frame
                         out = out.view(b, -1, out.shape[-1]).mean(1)
                     rows.append({"kind": kind, "model": KINDS.get(kind, kind) if size == "base" else f"{kind} ({size})",

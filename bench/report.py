@@ -3,7 +3,11 @@
 Sections: attention layers (tubelet.attention_bench), tubelet vs transformers (bench/models.py), fast paths
 (bench/precision.py), the end-to-end race (bench/race.py). Each prints ratios against a reference measured
 in the same run. --quick runs small configurations (a smoke run; its numbers mean little).
-Run: .venv/bin/python -m bench.report [--quick] [--out docs]
+
+The whole run takes about an hour on 2 cores, so each finished section is saved at once (runs/bench/, and
+docs/benchmarks.md is rewritten with what is done so far): an interrupted run loses at most the section it
+was in, and `--resume` measures only the sections not yet saved.
+Run: .venv/bin/python -m bench.report [--quick] [--out docs] [--resume] [--skip SECTION ...]
 """
 from __future__ import annotations
 
@@ -20,51 +24,89 @@ from tubelet.measure import hardware
 
 from bench import models, precision, race
 
+SECTIONS = ("attention", "models", "precision", "race")
+
+
+def attention(quick: bool, out: Path, device: str) -> tuple[str, object]:
+    ts = (1, 2) if quick else (4, 8, 16, 32)
+    rows = ab.run(ts, device, 64 if quick else 768, 4 if quick else 12, reps=1 if quick else 3)
+    atomic_write(out / "attention-bench.png", lambda p: ab.plot(rows, p))
+    slope = ab.quadratic_exponent(rows)
+    parts = ["## Attention layers (`tubelet bench attention`)", "",
+             ab.markdown(rows, hardware(device), t_ratio=16 if 16 in ts else ts[-1]),
+             f"Joint attention peak memory on the explicit path grows as tokens^{slope:.2f} (2 = quadratic)." if slope else "",
+             "", "![attention benchmark](attention-bench.png)", ""]
+    return "\n".join(parts), rows
+
+
+def model_speed(quick: bool) -> tuple[str, object]:
+    md, rows = models.run("small" if quick else "base", (1, 2) if quick else (1, 8), reps=1 if quick else 2)
+    return "\n".join(["## tubelet vs transformers, same checkpoint (`bench/models.py`)", "", md]), rows
+
+
+def fast_paths(quick: bool) -> tuple[str, object]:
+    md, rows = precision.run("small" if quick else "base", 2 if quick else 8, reps=1 if quick else 2)
+    return "\n".join(["## Fast paths: `tubelet tag --precision` (`bench/precision.py`)", "", md]), rows
+
+
+def the_race(quick: bool) -> tuple[str, object]:
+    parts = ["## End-to-end race: tagging a real video into a timeline (`bench/race.py`)", "",
+             "Two models: a small VideoMAE, where decoding and preprocessing dominate (what the pipeline can win), "
+             "and VideoMAE-B, where the model does.", ""]
+    data = {}
+    for size in ("small",) if quick else ("small", "base"):
+        md, rows = race.run(size, reps=1 if quick else 3)
+        data[size] = rows
+        parts += [f"### VideoMAE {size}", "", md]
+    return "\n".join(parts), data
+
+
+def write(out: Path, saved: dict, device: str, started: float) -> str:
+    missing = [s for s in SECTIONS if s not in saved]
+    parts = ["# Benchmarks", "", f"Hardware: {hardware(device)}.", "",
+             "Regenerate: `make bench` (or `.venv/bin/python -m bench.report`). Every ratio compares runs made in the "
+             "same process, one after the other.", ""]
+    parts += [saved[s]["markdown"] for s in SECTIONS if s in saved]
+    if missing:
+        parts.append(f"_Not measured in this run: {', '.join(missing)}._")
+    parts.append(f"_Benchmark time of this run: {time.time() - started:.0f} s._")
+    text = "\n".join(parts) + "\n"
+    atomic_write_text(out / "benchmarks.md", text)
+    atomic_write_text(out / "benchmarks.json", json.dumps({s: saved[s]["rows"] for s in saved}, indent=2, default=str) + "\n")
+    return text
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default="docs")
-    ap.add_argument("--skip", nargs="*", default=[], choices=("attention", "models", "precision", "race"))
+    ap.add_argument("--parts", default="runs/bench", help="where finished sections are saved (for --resume)")
+    ap.add_argument("--resume", action="store_true", help="reuse the sections already saved in --parts")
+    ap.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
     args = ap.parse_args(argv)
-    out = Path(args.out)
+    out, store = Path(args.out), Path(args.parts) / ("quick" if args.quick else "full")
     out.mkdir(parents=True, exist_ok=True)
+    store.mkdir(parents=True, exist_ok=True)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    size = "small" if args.quick else "base"
     started = time.time()
-    parts = ["# Benchmarks", "", f"Hardware: {hardware(device)}.", "",
-             "Regenerate: `make bench` (or `.venv/bin/python -m bench.report`). Every ratio compares runs made in the "
-             "same process, one after the other.", ""]
-    data = {}
-    if "attention" not in args.skip:
-        ts = (1, 2) if args.quick else (4, 8, 16, 32)
-        rows = ab.run(ts, device, 64 if args.quick else 768, 4 if args.quick else 12, reps=1 if args.quick else 3)
-        data["attention"] = rows
-        atomic_write(out / "attention-bench.png", lambda p: ab.plot(rows, p))
-        slope = ab.quadratic_exponent(rows)
-        parts += ["## Attention layers (`tubelet bench attention`)", "", ab.markdown(rows, hardware(device), t_ratio=16 if 16 in ts else ts[-1]),
-                  f"Joint attention peak memory on the explicit path grows as tokens^{slope:.2f} (2 = quadratic)."
-                  if slope else "", "", "![attention benchmark](attention-bench.png)", ""]
-    if "models" not in args.skip:
-        md, rows = models.run(size, (1, 2) if args.quick else (1, 8), reps=1 if args.quick else 2)
-        data["models"] = rows
-        parts += ["## tubelet vs transformers, same checkpoint (`bench/models.py`)", "", md]
-    if "precision" not in args.skip:
-        md, rows = precision.run(size, 2 if args.quick else 8, reps=1 if args.quick else 2)
-        data["precision"] = rows
-        parts += ["## Fast paths: `tubelet tag --precision` (`bench/precision.py`)", "", md]
-    if "race" not in args.skip:
-        parts += ["## End-to-end race: tagging a real video into a timeline (`bench/race.py`)", "",
-                  "Two models: a small VideoMAE, where decoding and preprocessing dominate (what the pipeline can win), "
-                  "and VideoMAE-B, where the model does.", ""]
-        for size in ("small",) if args.quick else ("small", "base"):
-            md, rows = race.run(size, reps=1 if args.quick else 3)
-            data[f"race_{size}"] = rows
-            parts += [f"### VideoMAE {size}", "", md]
-    parts.append(f"_Total benchmark time: {time.time() - started:.0f} s._")
-    atomic_write_text(out / "benchmarks.md", "\n".join(parts) + "\n")
-    atomic_write_text(out / "benchmarks.json", json.dumps(data, indent=2, default=str) + "\n")
-    print("\n".join(parts))
+    saved = {}
+    if args.resume:
+        saved = {s: json.loads((store / f"{s}.json").read_text()) for s in SECTIONS if (store / f"{s}.json").exists()}
+        if saved:
+            print(f"resuming: reusing {', '.join(saved)} from {store}", flush=True)
+    measure = {"attention": lambda: attention(args.quick, out, device), "models": lambda: model_speed(args.quick),
+               "precision": lambda: fast_paths(args.quick), "race": lambda: the_race(args.quick)}
+    for section in SECTIONS:
+        if section in saved or section in args.skip:
+            continue
+        print(f"measuring {section} ...", flush=True)
+        t0 = time.time()
+        md, rows = measure[section]()
+        saved[section] = {"markdown": md, "rows": rows, "seconds": time.time() - t0}
+        atomic_write_text(store / f"{section}.json", json.dumps(saved[section], default=str) + "\n")
+        write(out, saved, device, started)
+        print(md, flush=True)
+    print(write(out, saved, device, started))
 
 
 if __name__ == "__main__":

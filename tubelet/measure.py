@@ -32,6 +32,16 @@ def median_seconds(fn, device: str = "cpu", warmup: int = 1, reps: int = 3, min_
     return statistics.median(times)
 
 
+def interleaved_medians(fns: dict, device: str = "cpu", reps: int = 3) -> dict:
+    """Median seconds of each function, timed in rounds (A B C, A B C, ...) rather than one after the other:
+    a machine whose speed drifts (shared or throttled cores) then biases no runner against another."""
+    times = {name: [] for name in fns}
+    for _ in range(reps):
+        for name, fn in fns.items():
+            times[name].append(median_seconds(fn, device, warmup=0, reps=1))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def _status_kib(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
