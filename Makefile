@@ -32,7 +32,7 @@ experiments: $(STAMP)
 	$(VENV)/bin/tubelet experiment mae-cost
 	$(VENV)/bin/tubelet experiment mae-masking
 
-# every benchmark, written to docs/benchmarks.md (about 40 minutes on 2 CPU cores)
+# every benchmark, written to docs/benchmarks.md (about an hour on 2 CPU cores; `.venv/bin/python -m bench.report --resume` goes on after an interruption)
 bench: $(STAMP)
 	$(PY) -m bench.report
 

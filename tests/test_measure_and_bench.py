@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from tubelet import attention_bench as ab
-from tubelet.measure import cpu_peak_supported, median_seconds, peak_bytes
+from tubelet.measure import cpu_peak_supported, interleaved_medians, median_seconds, peak_bytes
 from conftest import run_cli
 
 needs_peak = pytest.mark.skipif(not cpu_peak_supported(), reason="needs Linux /proc/self/clear_refs")
@@ -26,6 +26,13 @@ def test_median_seconds_runs_warmup_and_reps():
 
 
 @needs_peak
+def test_interleaved_medians_time_runners_in_rounds():
+    calls = []
+    seconds = interleaved_medians({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, reps=3)
+    assert calls == ["a", "b"] * 3                   # A B, A B, A B: drift hits both alike
+    assert set(seconds) == {"a", "b"} and all(s >= 0 for s in seconds.values())
+
+
 def test_joint_explicit_memory_grows_quadratically_and_sdpa_avoids_the_matrix():
     torch.manual_seed(0)
     rows = ab.run(ts=(2, 8), dim=32, heads=2, reps=1, progress=False)
@@ -49,3 +56,22 @@ def test_bench_attention_command_writes_table_plot_and_json(tmp_path):
     bad = run_cli("bench", "attention", "--out", tmp_path / "missing")
     assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
     assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_make_bench_saves_each_section_and_resume_reuses_it(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "bench.report", "--quick", "--skip", "models", "precision", "race",
+           "--out", str(tmp_path / "docs"), "--parts", str(tmp_path / "parts")]
+    first = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    part = tmp_path / "parts" / "quick" / "attention.json"
+    saved = part.read_text()
+    doc = (tmp_path / "docs" / "benchmarks.md").read_text()
+    assert "## Attention layers" in doc and "_Not measured in this run: models, precision, race._" in doc
+    again = subprocess.run(cmd + ["--resume"], cwd=root, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "reusing attention" in again.stdout and "measuring attention" not in again.stdout
+    assert part.read_text() == saved                      # not measured again
