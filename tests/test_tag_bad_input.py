@@ -109,7 +109,8 @@ def test_output_path_in_a_missing_folder(model_dir, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [(["--window", "0"], "must be positive"),
-                                           (["--window", "soon"], "--window takes seconds or 'file'")])
+                                           (["--window", "soon"], "--window takes seconds or 'file'"),
+                                           (["--batch-size", "0"], "--batch-size must be at least 1")])
 def test_bad_options(model_dir, args, message):
     r = run_cli("tag", BIKES, "--model", model_dir, *args)
     assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1

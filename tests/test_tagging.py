@@ -120,6 +120,20 @@ def test_batch_size_does_not_change_the_answer():
     torch.testing.assert_close(a.probs, b.probs, atol=1e-5, rtol=0)
 
 
+def test_auto_batch_keeps_a_pass_within_the_cache():
+    from tubelet import VideoTransformerConfig
+    from tubelet.tagging import auto_batch_size
+    base = VideoTransformerConfig()                                    # VideoMAE-B: 1568 tokens x 3072 wide
+    small = VideoTransformerConfig(dim=64, heads=4, depth=2)
+    assert auto_batch_size(base, cache_bytes=32 * 2**20) == 1          # 18.4 MiB per clip: one fits
+    assert auto_batch_size(base, cache_bytes=64 * 2**20) == 3
+    assert auto_batch_size(small, cache_bytes=32 * 2**20) == 8         # 1.5 MiB per clip: capped at 8
+    assert auto_batch_size(base, cache_bytes=1) == 1                   # never below one window
+    assert Tagger(tiny_model()).batch_size == 8
+    with pytest.raises(ValueError, match="at least 1"):
+        Tagger(tiny_model(), batch_size=-2)
+
+
 def test_a_model_without_a_head_cannot_tag():
     from tubelet import VideoTransformer, VideoTransformerConfig
     with pytest.raises(ValueError, match="no classification head"):

@@ -93,6 +93,8 @@ def cmd_tag(args) -> int:
             raise UsageError("--window and --stride must be positive seconds")
     if args.stride is not None and args.stride <= 0:
         raise UsageError("--window and --stride must be positive seconds")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
     name = args.model or default_model()
     import torch
     torch.set_num_threads(args.threads or torch.get_num_threads())
@@ -211,7 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=FORMATS, default="table")
     t.add_argument("-o", "--output", help="output file (a folder for srt/vtt/html of several inputs)")
     t.add_argument("--plot", help="PNG of the timeline (a folder for several inputs)")
-    t.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    t.add_argument("--batch-size", type=int, help="windows per forward pass (default: as many as keep one pass's "
+                                                  "activations within the CPU's L3 cache, 1 to 8)")
     t.add_argument("--threads", type=int, help="torch CPU threads")
     from .precision import PRECISIONS
     t.add_argument("--precision", choices=PRECISIONS, default="fp32",
