@@ -85,7 +85,7 @@ def base_rows(size: str = "base", batches=None, precisions=PRECISIONS, reps: int
             if "bf16" in fns:
                 seconds["bf16"] = median_seconds(lambda: fns["bf16"](video), warmup=0, reps=1)
             rows[batch] = [{"precision": "transformers fp32 (sdpa)", "seconds": seconds["hf"], "cosine": 1.0, "agreement": 1.0,
-                            "tag_batch": batch == tag_batch,
+                            "tag_batch": batch == tag_batch, "model": "VideoMAE-B 16x224" if size == "base" else "VideoMAE small",
                             "speedup": 1.0, **time_breakdown(hf_run, video)}]
             for p in precisions:
                 out = outs[p]
@@ -112,7 +112,7 @@ def markdown(tag_rows, bases: dict, hw) -> str:
 
 def base_markdown(base, batch) -> list[str]:
     used = " (the batch `tubelet tag` uses for this model on this CPU)" if base[0].get("tag_batch") else ""
-    lines = [f"VideoMAE-B 16x224, batch {batch}{used}, model forward only:", "",
+    lines = [f"{base[0].get('model', 'VideoMAE-B 16x224')}, batch {batch}{used}, model forward only:", "",
               "| runner | seconds per batch | clips/s | speed-up vs transformers fp32 | min logit cosine vs tubelet fp32 | "
               "top-1 agreement with transformers |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['precision']} | {r['seconds']:.2f} | {batch / r['seconds']:.2f} | {r['speedup']:.2f}x | "

@@ -61,15 +61,18 @@ def the_race(quick: bool) -> tuple[str, object]:
     return "\n".join(parts), data
 
 
-def write(out: Path, saved: dict, device: str, started: float) -> str:
+def write(out: Path, saved: dict, device: str) -> str:
     missing = [s for s in SECTIONS if s not in saved]
     parts = ["# Benchmarks", "", f"Hardware: {hardware(device)}.", "",
-             "Regenerate: `make bench` (or `.venv/bin/python -m bench.report`). Every ratio compares runs made in the "
-             "same process, one after the other.", ""]
+             "Regenerate: `make bench` (or `.venv/bin/python -m bench.report`; `--resume` measures only sections not "
+             "saved yet). Every ratio compares runs made in the same process; the model, precision and race sections "
+             "time their runners in interleaved rounds (A B C, A B C, ...) and take medians, because a shared machine's "
+             "speed drifts.", ""]
     parts += [saved[s]["markdown"] for s in SECTIONS if s in saved]
     if missing:
         parts.append(f"_Not measured in this run: {', '.join(missing)}._")
-    parts.append(f"_Benchmark time of this run: {time.time() - started:.0f} s._")
+    took = ", ".join(f"{s} {saved[s]['seconds']:.0f} s" for s in SECTIONS if (saved.get(s) or {}).get("seconds"))
+    parts.append(f"_Time each section took to measure: {took}._")
     text = "\n".join(parts) + "\n"
     atomic_write_text(out / "benchmarks.md", text)
     atomic_write_text(out / "benchmarks.json", json.dumps({s: saved[s]["rows"] for s in saved}, indent=2, default=str) + "\n")
@@ -88,7 +91,6 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     store.mkdir(parents=True, exist_ok=True)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    started = time.time()
     saved = {}
     if args.resume:
         saved = {s: json.loads((store / f"{s}.json").read_text()) for s in SECTIONS if (store / f"{s}.json").exists()}
@@ -104,9 +106,9 @@ def main(argv=None):
         md, rows = measure[section]()
         saved[section] = {"markdown": md, "rows": rows, "seconds": time.time() - t0}
         atomic_write_text(store / f"{section}.json", json.dumps(saved[section], default=str) + "\n")
-        write(out, saved, device, started)
+        write(out, saved, device)
         print(md, flush=True)
-    print(write(out, saved, device, started))
+    print(write(out, saved, device))
 
 
 if __name__ == "__main__":
