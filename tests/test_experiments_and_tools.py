@@ -41,9 +41,7 @@ def test_shot_sequence_ground_truth(tmp_path):
 
 def test_eval_command_reports_accuracy_and_confusion(tmp_path):
     from tubelet.synth import synthesize
-    from tiny_model import save_tiny_model
     synthesize("temporal-order", tmp_path / "d", clips=20, seed=1, workers=1, progress=False)
-    from tubelet import load_model
     from tiny_model import tiny_model
     model = tiny_model()
     model.config.id2label = dict(enumerate(order.LABELS))

@@ -1,5 +1,4 @@
 """The VideoMAE experiments, small and fast: they run end to end on real MP4s and report what they claim to."""
-import json
 
 import torch
 

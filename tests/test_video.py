@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from tubelet.video import VideoError, find_videos, probe, read_frames
-from videos import BIKES, BUNNY, frame_image, index_of, write_video, level
+from tubelet.video import find_videos, probe, read_frames
+from videos import BIKES, BUNNY, index_of, write_video
 
 FORMATS = [  # (suffix, codec, pix_fmt, size, options)
     (".mp4", "libx264", "yuv420p", (64, 48), {}),
