@@ -98,20 +98,23 @@ def test_progress_bar_shows_files_windows_rate_and_eta(model_dir):
     assert "file 2/2" in r.stderr and "window/s" in r.stderr and re.search(r"\d\d:\d\d<\d\d:\d\d", r.stderr)
 
 
-def test_interrupt_keeps_finished_files_and_resume_finishes(model_dir, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_keeps_finished_files_and_resume_finishes(model_dir, tmp_path, sig):
     inputs = []
     for i in range(12):         # many files, so the run is still going when the interrupt lands (the model is tiny)
         inputs.append(shutil.copy(BUNNY, tmp_path / f"clip{i}.mp4"))
     out = tmp_path / "tags.jsonl"
     cmd = [sys.executable, "-m", "tubelet", "tag", "--model", str(model_dir), *map(str, inputs), "--window", "0.5",
            "--stride", "0.25", "--format", "jsonl", "-o", str(out), "--progress"]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
+    # a job started in the background (`cmd &`, nohup) inherits SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt; give the child the default disposition a user's terminal gives it
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = b""
     while b"file 3/12" not in seen:                     # two files done: interrupt during the third
         chunk = os.read(proc.stderr.fileno(), 65536)    # whatever is there: reading lags the run as little as possible
         assert chunk, f"the run ended before it could be interrupted: {seen.decode()[-300:]}"
         seen += chunk
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     rest = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 130, rest[-300:]
     assert "interrupted after" in rest and "--resume" in rest and "Traceback" not in rest

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -264,7 +265,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
+    # `kill`, `timeout`, `docker stop` send SIGTERM: stop the way Ctrl-C does (finished files kept, --resume)
+    try:
+        signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:          # main() called from a thread other than the main one: leave signals alone
+        pass
     parser = build_parser()
     args = parser.parse_args(argv)
     from .checkpoints import CheckpointError
