@@ -52,7 +52,8 @@ def main(rounds: int = 5):
                 times[name].append(time.perf_counter() - t0)
         cos = F.cosine_similarity(int8_attention(q, k, v).flatten(), ref.flatten(), 0).item()
     base = statistics.median(times["fp32 fused SDPA"])
-    print(f"one VideoMAE-B attention layer ({HEADS} heads x {TOKENS} tokens x {WIDTH}), {torch.get_num_threads()} threads")
+    print(f"one VideoMAE-B attention layer ({HEADS} heads x {TOKENS} tokens x {WIDTH}), "
+          f"{torch.get_num_threads()} threads")
     for name, ts in times.items():
         print(f"{name:<36} {statistics.median(ts):7.3f} s   {statistics.median(ts) / base:5.2f}x SDPA's time")
     print(f"int8 output cosine vs fp32: {cos:.5f}")

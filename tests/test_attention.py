@@ -1,10 +1,10 @@
 """The schemes' structure, proven by what a perturbation can reach, not by shapes."""
 import pytest
 import torch
+from conftest import randomize, small_config
 
 from tubelet import VideoTransformer
-from tubelet.attention import Attention, DividedBlock
-from conftest import randomize, small_config
+from tubelet.modeling.attention import Attention, DividedBlock
 
 T, S, D = 4, 6, 32
 

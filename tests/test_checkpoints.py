@@ -6,13 +6,14 @@ import shutil
 
 import pytest
 import torch
+from conftest import randomize, run_cli, small_config
 from safetensors.torch import load_file
 
 import tubelet
-from tubelet import CheckpointError, VideoTransformer, load_model, parity
-from tubelet.checkpoints import hf_architecture
-from tubelet.masking import make_mask
-from conftest import randomize, run_cli, small_config
+from tubelet import CheckpointError, VideoTransformer, load_model
+from tubelet.checkpoints import parity
+from tubelet.checkpoints.convert import hf_architecture
+from tubelet.modeling.masking import make_mask
 
 TOL = 1e-4
 
@@ -45,7 +46,8 @@ def test_videomae_model_features_and_preprocessor_are_kept(tmp_path):
     ref = parity.reference_model("videomae-model")
     ref.save_pretrained(tmp_path)
     pre = {"image_processor_type": "VideoMAEImageProcessor", "size": {"shortest_edge": 32},
-           "crop_size": {"height": 32, "width": 32}, "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}
+           "crop_size": {"height": 32, "width": 32}, "image_mean": [0.485, 0.456, 0.406],
+           "image_std": [0.229, 0.224, 0.225]}
     (tmp_path / "preprocessor_config.json").write_text(json.dumps(pre))
     model = load_model(tmp_path)
     assert model.preprocessor == pre and not model.training

@@ -3,13 +3,13 @@ import itertools
 
 import pytest
 import torch
-
-from tubelet.data import ClipDataset, load_splits
-from tubelet import load_model
-from tubelet.symmetry import VIEWS, dataset_symmetries, model_views
-from tubelet.preprocess import Preprocessor
-from tubelet.synth import camera, synthesize
 from conftest import run_cli
+
+from tubelet import load_model
+from tubelet.synth import camera, synthesize
+from tubelet.training.data import ClipDataset, load_splits
+from tubelet.video.preprocess import Preprocessor
+from tubelet.video.symmetry import VIEWS, dataset_symmetries, model_views
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +77,9 @@ def test_train_with_cache_and_symmetries(camera_data, tmp_path):
 
 
 def test_a_subset_of_symmetries(camera_data, tmp_path):
-    from tubelet.train import chosen_symmetries
-    assert chosen_symmetries(str(camera_data), "hflip, reverse") == {k: camera.SYMMETRIES[k] for k in ("hflip", "reverse")}
+    from tubelet.training.data import chosen_symmetries
+    chosen = chosen_symmetries(str(camera_data), "hflip, reverse")
+    assert chosen == {k: camera.SYMMETRIES[k] for k in ("hflip", "reverse")}
     r = run_cli("train", camera_data, "--out", tmp_path / "run", "--epochs", "1", "--symmetries", "hflip,spin")
     assert r.returncode == 2 and "does not declare spin" in r.stderr and "Traceback" not in r.stderr
 

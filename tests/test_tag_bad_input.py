@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import run_cli
 from videos import BIKES, random_bytes, truncate, unreadable, write_audio_only, write_image, write_video
 
@@ -117,8 +116,8 @@ def test_bad_options(model_dir, args, message):
 
 
 def test_no_default_model_yet_is_a_clear_error(tmp_path):
-    from tubelet.default_model import default_model_path
-    if default_model_path() is not None:
+    from tubelet.checkpoints.bundled import bundled_model_path
+    if bundled_model_path() is not None:
         pytest.skip("a default model is bundled")
     r = run_cli("tag", BIKES)
     assert r.returncode == 2 and "pass --model" in r.stderr and r.stderr.count("\n") == 1

@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import run_cli
 from videos import BIKES, BUNNY, CARPHONE, write_video
 
@@ -34,12 +33,15 @@ def test_table_shows_labels_and_timeline(model_dir):
 
 
 def test_json_document(model_dir, tmp_path):
-    tag(model_dir, BIKES, "--window", "2", "--stride", "1", "--top-k", "3", "--format", "json", "-o", tmp_path / "r.json")
+    tag(model_dir, BIKES, "--window", "2", "--stride", "1", "--top-k", "3", "--format", "json",
+        "-o", tmp_path / "r.json")
     doc = json.loads((tmp_path / "r.json").read_text())
     assert set(doc) == {"file", "duration", "model", "labels", "windows", "segments"}
     assert doc["file"] == str(BIKES) and doc["duration"] == 10.0 and len(doc["windows"]) == 9
-    assert all(isinstance(x["score"], float) and set(x) == {"label", "score"} for x in doc["labels"]) and len(doc["labels"]) == 3
-    assert doc["windows"][3]["start"] == 3.0 and doc["windows"][3]["end"] == 5.0 and len(doc["windows"][3]["labels"]) == 3
+    assert all(isinstance(x["score"], float) and set(x) == {"label", "score"} for x in doc["labels"])
+    assert len(doc["labels"]) == 3
+    assert doc["windows"][3]["start"] == 3.0 and doc["windows"][3]["end"] == 5.0
+    assert len(doc["windows"][3]["labels"]) == 3
     assert doc["segments"][0]["start"] == 0.0 and doc["segments"][-1]["end"] == 10.0
     assert all(set(s) == {"start", "end", "label", "score"} for s in doc["segments"])
 
@@ -65,7 +67,8 @@ def test_srt_and_vtt_subtitles(model_dir, tmp_path):
 
 def test_min_score_drops_weak_segments(model_dir):
     every = json.loads(tag(model_dir, BIKES, "--window", "1", "--format", "json").stdout)["segments"]
-    none = json.loads(tag(model_dir, BIKES, "--window", "1", "--format", "json", "--min-score", "1.0").stdout)["segments"]
+    strict = tag(model_dir, BIKES, "--window", "1", "--format", "json", "--min-score", "1.0")
+    none = json.loads(strict.stdout)["segments"]
     assert every and none == []
 
 
@@ -108,7 +111,8 @@ def test_interrupt_keeps_finished_files_and_resume_finishes(model_dir, tmp_path,
            "--stride", "0.25", "--format", "jsonl", "-o", str(out), "--progress"]
     # a job started in the background (`cmd &`, nohup) inherits SIGINT ignored, and Python then never raises
     # KeyboardInterrupt; give the child the default disposition a user's terminal gives it
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = b""
     while b"file 3/12" not in seen:                     # two files done: interrupt during the third
         chunk = os.read(proc.stderr.fileno(), 65536)    # whatever is there: reading lags the run as little as possible
@@ -168,7 +172,7 @@ def test_html_page_in_headless_chromium(model_dir, tmp_path):
         shot = tmp_path / "reports" / "bikes.png"
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
-    from PIL import Image
     import numpy as np
+    from PIL import Image
     img = np.asarray(Image.open(shot).convert("L"))
     assert img.shape[1] == 1280 and img.std() > 20          # a rendered page, not a blank one

@@ -2,12 +2,13 @@
 import numpy as np
 import pytest
 import torch
-
-from tubelet.preprocess import Preprocessor
-from tubelet.tagging import Tagger, merge_segments, plan_windows, sample_times
-from tubelet.video import probe, read_frames
 from tiny_model import LABELS, tiny_model
 from videos import BIKES, BUNNY, CARPHONE, index_of, write_video
+
+from tubelet.tag.tagger import Tagger, merge_segments
+from tubelet.video.decode import probe, read_frames
+from tubelet.video.preprocess import Preprocessor
+from tubelet.video.sampling import plan_windows, sample_times
 
 
 def test_windows_cover_the_file_and_the_tail():
@@ -122,7 +123,7 @@ def test_batch_size_does_not_change_the_answer():
 
 def test_auto_batch_keeps_a_pass_within_the_cache():
     from tubelet import VideoTransformerConfig
-    from tubelet.tagging import auto_batch_size
+    from tubelet.tag.tagger import auto_batch_size
     base = VideoTransformerConfig()                                    # VideoMAE-B: 1568 tokens x 3072 wide
     small = VideoTransformerConfig(dim=64, heads=4, depth=2)
     assert auto_batch_size(base, cache_bytes=32 * 2**20) == 1          # 18.4 MiB per clip: one fits
@@ -137,13 +138,15 @@ def test_auto_batch_keeps_a_pass_within_the_cache():
 def test_a_model_without_a_head_cannot_tag():
     from tubelet import VideoTransformer, VideoTransformerConfig
     with pytest.raises(ValueError, match="no classification head"):
-        Tagger(VideoTransformer(VideoTransformerConfig(image_size=32, patch_size=16, num_frames=4, dim=32, depth=1, heads=2)))
+        cfg = VideoTransformerConfig(image_size=32, patch_size=16, num_frames=4, dim=32, depth=1, heads=2)
+        Tagger(VideoTransformer(cfg))
 
 
 def test_memory_stays_bounded_on_a_long_high_resolution_file(tmp_path):
     """300 frames of 1080p decode to 1.9 GB of RGB; the tagger must never hold them all."""
     import subprocess
     import sys
+
     from tiny_model import save_tiny_model
     video = write_video(tmp_path / "hd.mp4", n=300, rate=30, w=1920, h=1080, options={"preset": "ultrafast"})
     model = save_tiny_model(tmp_path / "m")

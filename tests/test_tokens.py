@@ -1,10 +1,10 @@
 import pytest
 import torch
+from conftest import small_config
 from einops import rearrange
 from torch import nn
 
-from tubelet.tokens import PositionEmbedding, TubeletEmbed, sinusoid_table
-from conftest import small_config
+from tubelet.modeling.tokens import PositionEmbedding, TubeletEmbed, sinusoid_table
 
 
 def test_tubelet_embed_is_a_linear_map_of_each_tube_in_thw_order():
@@ -74,7 +74,7 @@ def test_conv_stem_gives_the_same_token_grid_as_the_tubelet():
 
 def test_conv_stem_models_save_in_tubelet_format(tmp_path):
     from tubelet import VideoTransformer, load_model
-    from tubelet.checkpoints import hf_architecture
+    from tubelet.checkpoints.convert import hf_architecture
     model = VideoTransformer(small_config(scheme="joint", tubelet_size=2, patch_size=16, stem="conv")).eval()
     assert hf_architecture(model) is None
     model.save_pretrained(tmp_path / "m")

@@ -9,13 +9,14 @@ import time
 
 import pytest
 import torch
+from conftest import run_cli
 from safetensors.torch import load_file
 
 from tubelet import load_model
 from tubelet.synth import synthesize
-from conftest import run_cli
 
-MODEL = ["--frames", "8", "--size", "64", "--patch", "16", "--tubelet", "2", "--dim", "48", "--depth", "2", "--heads", "4"]
+MODEL = ["--frames", "8", "--size", "64", "--patch", "16", "--tubelet", "2", "--dim", "48", "--depth", "2",
+         "--heads", "4"]
 
 
 @pytest.fixture(scope="module")
@@ -96,12 +97,14 @@ def test_folder_per_class_layout(dataset, tmp_path):
             shutil.copy(clip, root / label / f"v_{label}_g{i:02d}.mp4")
     r = run_cli(*train_args(root, tmp_path / "run", epochs=1))
     assert r.returncode == 0, r.stderr
-    assert sorted(load_model(tmp_path / "run" / "best").config.id2label.values()) == ["grows", "moves_right", "still_circle"]
+    labels = load_model(tmp_path / "run" / "best").config.id2label.values()
+    assert sorted(labels) == ["grows", "moves_right", "still_circle"]
 
 
 @pytest.mark.parametrize("make, message", [
     (lambda d: None, "no such dataset"),
-    (lambda d: (d.mkdir(), (d / "train.csv").write_text("file,y\na.mp4,x\n")), "needs a header with 'path' and 'label'"),
+    (lambda d: (d.mkdir(), (d / "train.csv").write_text("file,y\na.mp4,x\n")),
+     "needs a header with 'path' and 'label'"),
 ])
 def test_bad_datasets_are_one_line_errors(tmp_path, make, message):
     data = tmp_path / "d"

@@ -1,9 +1,9 @@
 """Video input through the real decoder: containers, codecs, bit depths, sizes, rotation, timestamps."""
 import numpy as np
 import pytest
-
-from tubelet.video import find_videos, probe, read_frames
 from videos import BIKES, BUNNY, index_of, write_video
+
+from tubelet.video.decode import find_videos, probe, read_frames
 
 FORMATS = [  # (suffix, codec, pix_fmt, size, options)
     (".mp4", "libx264", "yuv420p", (64, 48), {}),

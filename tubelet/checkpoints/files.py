@@ -14,13 +14,15 @@ from pathlib import Path
 import torch
 
 from ..atomic import atomic_write
+from ..errors import TubeletError
 
 
-class CheckpointError(Exception):
+class CheckpointError(TubeletError):
     """A checkpoint that cannot be found, read or understood; the message is one line for the user."""
 
 
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
 
 
 def resolve(path_or_id: str | os.PathLike) -> Path:
@@ -93,6 +95,7 @@ def write_checkpoint(folder: Path, config: dict, state: dict[str, torch.Tensor],
     state = {k: v.detach().contiguous().cpu() for k, v in state.items()}
     atomic_write(folder / "model.safetensors", lambda p: save_file(state, str(p), metadata={"format": "pt"}))
     if preprocessor:
-        atomic_write(folder / "preprocessor_config.json", lambda p: p.write_text(json.dumps(preprocessor, indent=2) + "\n"))
+        text = json.dumps(preprocessor, indent=2) + "\n"
+        atomic_write(folder / "preprocessor_config.json", lambda p: p.write_text(text))
     atomic_write(folder / "config.json", lambda p: p.write_text(json.dumps(config, indent=2) + "\n"))
     return folder

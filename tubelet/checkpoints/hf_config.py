@@ -1,7 +1,7 @@
 """Config fields the Hugging Face VideoMAE, TimeSformer and ViViT configs share, in both directions."""
 from __future__ import annotations
 
-from ..config import VideoTransformerConfig
+from ..modeling.config import VideoTransformerConfig
 from .files import CheckpointError
 
 GELU_TANH = ("gelu_new", "gelu_fast", "gelu_pytorch_tanh", "gelu_python_tanh")

@@ -8,11 +8,11 @@ HF's space_only model returns one row of logits per frame, `(B*T, L)`; tubelet r
 """
 from __future__ import annotations
 
-from ..config import VideoTransformerConfig
-from ..model import VideoTransformer
+from ..modeling.config import VideoTransformerConfig
+from ..modeling.model import VideoTransformer
+from .files import CheckpointError
 from .hf_config import common_from_hf, common_to_hf, head_matches, square
 from .rename import HF_VIT_LAYER, invert, layer_map, rename
-from .files import CheckpointError
 
 MODEL_TYPE = "timesformer"
 ARCHITECTURES = ("TimesformerForVideoClassification",)

@@ -1,9 +1,9 @@
 """Hugging Face VideoMAE (VideoMAEModel, VideoMAEForVideoClassification, VideoMAEForPreTraining) <-> tubelet."""
 from __future__ import annotations
 
-from ..config import VideoTransformerConfig
-from ..model import VideoTransformer
-from ..videomae import VideoMAE, VideoMAEConfig
+from ..modeling.config import VideoTransformerConfig
+from ..modeling.model import VideoTransformer
+from ..modeling.videomae import VideoMAE, VideoMAEConfig
 from .files import CheckpointError
 from .hf_config import common_from_hf, common_to_hf, square
 from .rename import HF_VIT_LAYER, fuse_qkv, invert, layer_map, rename, split_qkv, sub_keys
@@ -82,7 +82,8 @@ def load(hf: dict, state: dict, arch: str):
     ours = rename(state, invert(mapping))
     missing, unexpected = model.load_state_dict(ours, strict=False)
     # tubelet always has a final norm; a mean-pooling VideoMAE without a head has none (it stays identity-initialised)
-    missing = [k for k in missing if not k.endswith(("norm.weight", "norm.bias")) or k.startswith(("blocks", "decoder_blocks"))]
+    missing = [k for k in missing
+               if not k.endswith(("norm.weight", "norm.bias")) or k.startswith(("blocks", "decoder_blocks"))]
     if missing or unexpected:
         raise CheckpointError(f"checkpoint does not fit the model: missing {missing[:3]}, unexpected {unexpected[:3]}")
     return model
@@ -114,7 +115,8 @@ def export(model, arch: str) -> tuple[dict, dict]:
         if enc.pooling == "mean":
             state = {k: v for k, v in state.items() if not k.startswith("encoder.norm.")}
         extra = dict(decoder_hidden_size=c.decoder_dim, decoder_num_hidden_layers=c.decoder_depth,
-                     decoder_num_attention_heads=c.decoder_heads, decoder_intermediate_size=c.decoder_block_config.mlp_dim,
+                     decoder_num_attention_heads=c.decoder_heads,
+                     decoder_intermediate_size=c.decoder_block_config.mlp_dim,
                      norm_pix_loss=c.norm_pix_loss)
     else:
         enc = model.config

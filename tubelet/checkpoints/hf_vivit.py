@@ -1,8 +1,8 @@
 """Hugging Face VivitForVideoClassification (ViViT model 1: joint space-time attention over tubelets) <-> tubelet."""
 from __future__ import annotations
 
-from ..config import VideoTransformerConfig
-from ..model import VideoTransformer
+from ..modeling.config import VideoTransformerConfig
+from ..modeling.model import VideoTransformer
 from .files import CheckpointError
 from .hf_config import common_from_hf, common_to_hf, head_matches
 from .rename import HF_VIT_LAYER, fuse_qkv, invert, layer_map, rename, split_qkv, sub_keys
@@ -14,7 +14,8 @@ DEFAULTS = dict(image_size=224, num_frames=32, tubelet_size=[2, 16, 16], num_cha
                 layer_norm_eps=1e-6, qkv_bias=True)
 # transformers 5's in-memory names -> the names its checkpoints keep on disk
 V5_NAMES = [(r"^vivit\.layers\.(\d+)\.", r"vivit.encoder.layer.\1."),
-            (r"\.attention\.([qkv])_proj\.", lambda m: ".attention.attention." + {"q": "query", "k": "key", "v": "value"}[m[1]] + "."),
+            (r"\.attention\.([qkv])_proj\.",
+             lambda m: ".attention.attention." + {"q": "query", "k": "key", "v": "value"}[m[1]] + "."),
             (r"\.attention\.o_proj\.", ".attention.output.dense."),
             (r"\.mlp\.fc1\.", ".intermediate.dense."), (r"\.mlp\.fc2\.", ".output.dense.")]
 

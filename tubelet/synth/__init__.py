@@ -63,10 +63,11 @@ def synthesize(task: str, out_dir: str | os.PathLike, clips: int, seed: int = 0,
         raise ValueError(f"need at least {len(TASKS[task].LABELS)} clips (one per label)")
     out = Path(out_dir)
     rows = plan(task, clips, seed)
-    todo = [(task, seed, i, str(clip_path(out, s, l, i)), scenes_from) for i, s, l in rows
-            if not clip_path(out, s, l, i).exists()]
+    todo = [(task, seed, i, str(clip_path(out, s, label, i)), scenes_from) for i, s, label in rows
+            if not clip_path(out, s, label, i).exists()]
     from tqdm import tqdm
-    bar = tqdm(total=clips, initial=clips - len(todo), unit="clip", desc=f"synth {task}", disable=(not progress) if progress is not None else None)
+    bar = tqdm(total=clips, initial=clips - len(todo), unit="clip", desc=f"synth {task}",
+               disable=(not progress) if progress is not None else None)
     workers = workers or min(4, os.cpu_count() or 1)
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(workers) as pool:

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..video.decode import probe, read_frames
+from ..video.sampling import sample_times
 from .content import world
 
 LABELS = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_clockwise",
@@ -125,8 +127,10 @@ def _blur(frames: torch.Tensor, sigma: float) -> torch.Tensor:
     g = torch.exp(-x ** 2 / (2 * sigma ** 2))
     g = (g / g.sum()).view(1, 1, -1)
     c = frames.shape[1]
-    f = F.conv2d(F.pad(frames, (k // 2, k // 2, 0, 0), mode="replicate"), g.view(1, 1, 1, -1).expand(c, 1, 1, k), groups=c)
-    return F.conv2d(F.pad(f, (0, 0, k // 2, k // 2), mode="replicate"), g.view(1, 1, -1, 1).expand(c, 1, k, 1), groups=c)
+    across = F.pad(frames, (k // 2, k // 2, 0, 0), mode="replicate")
+    f = F.conv2d(across, g.view(1, 1, 1, -1).expand(c, 1, 1, k), groups=c)
+    down = F.pad(f, (0, 0, k // 2, k // 2), mode="replicate")
+    return F.conv2d(down, g.view(1, 1, -1, 1).expand(c, 1, k, 1), groups=c)
 
 
 def degrade(rng, frames: torch.Tensor) -> torch.Tensor:
@@ -175,8 +179,6 @@ def make_clip(label: str, rng: np.random.Generator) -> tuple[np.ndarray, float, 
 @functools.lru_cache(maxsize=8)
 def _footage(path: str, count: int = 8) -> tuple[torch.Tensor, ...]:
     """`count` frames spread over a real video, as (3, H, W) scenes in [0, 1]."""
-    from ..tagging import sample_times
-    from ..video import probe, read_frames
     info = probe(path)
     got = dict(read_frames(path, sample_times(0, info.duration, count), info))
     return tuple(torch.from_numpy(got[i]).permute(2, 0, 1).float() / 255 for i in range(count))
@@ -195,7 +197,8 @@ def make_real_content_clip(label: str, rng: np.random.Generator, videos: tuple[s
     if need > 1:
         scene = F.interpolate(scene[None], scale_factor=need, mode="bilinear", align_corners=False)[0]
     rendered = render(scene, cx, cy, s, th, w, h, supersample=2 if s.max() > 1.25 else 1)
-    return (rendered.clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy(), fps, int(rng.integers(18, 30))
+    frames = (rendered.clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
+    return frames, fps, int(rng.integers(18, 30))
 
 
 def make_shot_sequence(shots: list[tuple[str, float]], rng: np.random.Generator, w: int = 192, h: int = 108,

@@ -67,13 +67,16 @@ def procedural(rng: np.random.Generator, h: int, w: int) -> torch.Tensor:
         img = _noise(rng, h, w)
     elif kind == 1:      # stripes / checks, rotated, on noise
         a, f = rng.uniform(0, np.pi), rng.uniform(0.02, 0.12)
-        yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+        yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
+                                indexing="ij")
         s = torch.sin((xx * np.cos(a) + yy * np.sin(a)) * f * 2 * np.pi)
         if rng.random() < 0.5:
             s = s * torch.sin((-xx * np.sin(a) + yy * np.cos(a)) * f * 2 * np.pi)
-        img = 0.5 * _noise(rng, h, w, 3) + 0.5 * (s[None] > 0).float() * torch.from_numpy(rng.random((3, 1, 1), dtype=np.float32))
+        colour = torch.from_numpy(rng.random((3, 1, 1), dtype=np.float32))
+        img = 0.5 * _noise(rng, h, w, 3) + 0.5 * (s[None] > 0).float() * colour
     elif kind == 2:      # gradient with shapes
-        g = torch.linspace(0, 1, w)[None, None].expand(3, h, w) * torch.from_numpy(rng.random((3, 1, 1), dtype=np.float32))
+        colour = torch.from_numpy(rng.random((3, 1, 1), dtype=np.float32))
+        g = torch.linspace(0, 1, w)[None, None].expand(3, h, w) * colour
         img = 0.6 * g + 0.4 * _noise(rng, h, w, 4)
     else:
         img = _noise(rng, h, w, 3) * 0.5

@@ -39,7 +39,8 @@ def make_clip(label: str, rng: np.random.Generator) -> tuple[np.ndarray, float, 
     y = rng.uniform(r + 2, size - r - 2)
     x0, x1 = rng.uniform(r + 2, 0.35 * size), rng.uniform(0.65 * size, size - r - 2)
     states = []                                  # per frame: (x, y, r, colour) or None (not visible)
-    base = label.replace("moves_left", "moves_right").replace("shrinks", "grows").replace("turns_blue_to_red", "turns_red_to_blue")
+    base = label.replace("moves_left", "moves_right").replace("shrinks", "grows")
+    base = base.replace("turns_blue_to_red", "turns_red_to_blue")
     if base == "moves_right":
         states = [(x0 + (x1 - x0) * i / (n - 1), y, r, colour) for i in range(n)]
     elif base == "grows":

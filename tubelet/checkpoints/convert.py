@@ -1,0 +1,104 @@
+"""Load and save models: pick the converter for a Hugging Face VideoMAE / TimeSformer / ViViT folder, or
+tubelet's own format.
+
+    model = tubelet.load_model("MCG-NJU/videomae-base-finetuned-kinetics")   # hub id (cached) or folder
+    model.save_pretrained("out/")   # HF format when transformers has the same model, else tubelet's own
+
+tubelet's own format is the same folder layout with `"model_type": "tubelet"` in config.json and
+tubelet's parameter names in model.safetensors.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from ..constants import VERSION
+from ..modeling.config import VideoTransformerConfig
+from ..modeling.model import VideoTransformer
+from ..modeling.videomae import VideoMAE, VideoMAEConfig
+from . import hf_timesformer, hf_videomae, hf_vivit
+from .files import CheckpointError, read_json, read_state_dict, resolve, write_checkpoint
+
+CONVERTERS = {c.MODEL_TYPE: c for c in (hf_videomae, hf_timesformer, hf_vivit)}
+NATIVE = {"VideoTransformer": (VideoTransformer, VideoTransformerConfig), "VideoMAE": (VideoMAE, VideoMAEConfig)}
+SUPPORTED = ", ".join([*CONVERTERS, "tubelet"])
+
+__all__ = ["load_model", "save_pretrained", "hf_architecture", "CheckpointError"]
+
+
+def _load_native(cfg_json: dict, state: dict) -> torch.nn.Module:
+    arch = (cfg_json.get("architectures") or ["VideoTransformer"])[0]
+    if arch not in NATIVE:
+        raise CheckpointError(f"unknown tubelet architecture {arch!r} (known: {', '.join(NATIVE)})")
+    model_cls, config_cls = NATIVE[arch]
+    try:
+        config = config_cls.from_dict(cfg_json["tubelet_config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"bad tubelet config: {e}") from None
+    model = model_cls(config)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise CheckpointError(f"weights do not fit the config: {str(e).splitlines()[0]}") from None
+    return model
+
+
+def load_model(path_or_id: str | os.PathLike, device: str | torch.device | None = None) -> torch.nn.Module:
+    """A tubelet model in eval mode from a checkpoint folder or a Hugging Face hub id.
+
+    Keeps the folder's preprocessor_config.json as `model.preprocessor` (resize, crop, mean, std)."""
+    folder = resolve(path_or_id)
+    cfg_json = read_json(folder / "config.json")
+    model_type = cfg_json.get("model_type")
+    if model_type != "tubelet" and model_type not in CONVERTERS:
+        raise CheckpointError(f"unsupported model_type {model_type!r} in {folder / 'config.json'}; "
+                              f"supported: {SUPPORTED}")
+    state = read_state_dict(folder)
+    if model_type == "tubelet":
+        model = _load_native(cfg_json, state)
+    else:
+        conv = CONVERTERS[model_type]
+        try:
+            model = conv.load(cfg_json, state, conv.architecture(cfg_json, state.keys()))
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise CheckpointError(f"cannot convert {folder}: {str(e).splitlines()[0][:300]}") from None
+    pre = folder / "preprocessor_config.json"
+    model.preprocessor = read_json(pre) if pre.exists() else None
+    return model.to(device).eval() if device is not None else model.eval()
+
+
+def hf_architecture(model: torch.nn.Module) -> str | None:
+    """The transformers class that computes exactly what `model` computes, or None."""
+    config = getattr(model.config, "encoder", model.config)
+    if config.stem != "linear":
+        return None
+    for conv in CONVERTERS.values():
+        arch = conv.counterpart(model)
+        if arch:
+            return arch
+    return None
+
+
+def save_pretrained(model: torch.nn.Module, directory: str | os.PathLike, format: str = "auto") -> Path:
+    """Write `model` to a folder. format: `hf` (error if transformers has no such model), `tubelet`, or
+    `auto` (hf when possible). Files are written atomically, config.json last."""
+    if format not in ("auto", "hf", "tubelet"):
+        raise ValueError("format must be auto, hf or tubelet")
+    arch = hf_architecture(model) if format != "tubelet" else None
+    if format == "hf" and arch is None:
+        raise CheckpointError("this model has no transformers counterpart (e.g. the factorized encoder); "
+                              "use format='tubelet'")
+    preprocessor = getattr(model, "preprocessor", None)
+    if arch:
+        conv = next(c for c in CONVERTERS.values() if arch in c.ARCHITECTURES)
+        hf, state = conv.export(model, arch)
+        hf["tubelet_version"] = VERSION
+        return write_checkpoint(Path(directory), hf, state, preprocessor)
+    name = type(model).__name__
+    if name not in NATIVE:
+        raise CheckpointError(f"cannot save a {name}")
+    config = {"model_type": "tubelet", "architectures": [name], "tubelet_version": VERSION,
+              "tubelet_config": model.config.to_dict()}
+    return write_checkpoint(Path(directory), config, model.state_dict(), preprocessor)

@@ -1,0 +1,105 @@
+"""`tubelet experiment | bench`: the papers' experiments on tubelet's own data, and the attention benchmark."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..constants import SCHEMES
+from .common import UsageError, progress_choice, resolve_device
+
+
+def cmd_experiment(args) -> int:
+    if args.name.startswith("mae-"):
+        return _mae_experiment(args)
+    from ..lab.attention_experiment import attention_experiment
+    report = attention_experiment(out=args.out, data=args.data or "data/temporal-order",
+                                  runs=args.runs or "runs/attention", clips=args.clips, epochs=args.epochs or 15,
+                                  seed=args.seed, workers=args.workers,
+                                  schemes=args.scheme or SCHEMES, progress=progress_choice(args))
+    for x in report["rows"]:
+        print(f"{x['scheme']:<11} top1 {x['top1']:.3f}  order-dependent {x['order_top1']:.3f}  "
+              f"controls {x['control_top1']:.3f}")
+    print(f"report: {Path(args.out) / 'attention-experiment.md'}")
+    return 0
+
+
+def _mae_experiment(args) -> int:
+    from ..atomic import atomic_write_text
+    from ..lab import mae_experiments as me
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = progress_choice(args)
+    if args.name == "mae-cost":
+        report = me.cost(ratios=(0.9, 0.75, 0.0), batch=1)
+        md = ("# VideoMAE: what masking saves\n\n" + me.cost_markdown(report)
+              + "\nRegenerate: `tubelet experiment mae-cost`\n")
+    else:
+        data, runs = Path(args.data or "data/camera-motion"), Path(args.runs or "runs/mae")
+        maskings = ("tube",) if args.name == "mae-efficiency" else ("tube", "random", "frame")
+        report = me.efficiency(data, runs, fraction=args.fraction, pretrain_epochs=args.pretrain_epochs,
+                               finetune_epochs=args.epochs or 30, seed=args.seed, maskings=maskings, progress=progress)
+        title = "Data efficiency (VideoMAE Table 2 in miniature)" if args.name == "mae-efficiency" else \
+            "Masking ablation (VideoMAE Table 1b in miniature)"
+        md = ("# VideoMAE on tubelet's data\n\n" + me.efficiency_markdown(report, title) +
+              f"\nRegenerate: `tubelet experiment {args.name} --data {data} --fraction {args.fraction} "
+              f"--pretrain-epochs {args.pretrain_epochs} --epochs {args.epochs or 30} --seed {args.seed}`\n")
+    atomic_write_text(out / f"{args.name}.md", md)
+    atomic_write_text(out / f"{args.name}.json", json.dumps(report, indent=2) + "\n")
+    print(md)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from ..atomic import atomic_write, atomic_write_text
+    from ..lab import attention_bench as ab
+    from ..lab.measure import hardware
+    if min(args.t) < 1 or args.dim % args.heads:
+        raise UsageError("--t must be positive and --dim divisible by --heads")
+    out = Path(args.out)
+    if not out.is_dir():
+        raise UsageError(f"output folder {out} does not exist")
+    device = resolve_device(args.device)
+    rows = ab.run(args.t, device, dim=args.dim, heads=args.heads, impls=tuple(args.impl or ("explicit", "sdpa")),
+                  reps=args.reps, progress=progress_choice(args))
+    md = ab.markdown(rows, hardware(device), t_ratio=16 if 16 in args.t else max(args.t))
+    slope = ab.quadratic_exponent(rows)
+    if slope is not None:
+        md += (f"\nJoint attention peak memory (explicit path) grows as tokens^{slope:.2f} between t = {min(args.t)} "
+               f"and t = {max(args.t)}.\n")
+    atomic_write_text(out / "attention-bench.md", md)
+    report = {"hardware": hardware(device), "rows": rows}
+    atomic_write_text(out / "attention-bench.json", json.dumps(report, indent=2) + "\n")
+    atomic_write(out / "attention-bench.png", lambda p: ab.plot(rows, p))
+    print(md)
+    return 0
+
+
+def add_commands(sub):
+    x = sub.add_parser("experiment", help="reproduce a paper's experiment on tubelet's own data")
+    x.add_argument("name", choices=("attention", "mae-efficiency", "mae-masking", "mae-cost"))
+    x.add_argument("--out", default="docs")
+    x.add_argument("--data", help="dataset (default: data/temporal-order for attention, data/camera-motion for mae-*)")
+    x.add_argument("--runs", help="run folders (default: runs/attention; runs/mae, shared by mae-efficiency and "
+                                  "mae-masking)")
+    x.add_argument("--clips", type=int, default=2000, help="attention: clips to synthesize")
+    x.add_argument("--epochs", type=int, help="training / fine-tuning epochs (default: 15 attention, 30 mae-*)")
+    x.add_argument("--pretrain-epochs", type=int, default=10, help="mae-*: pretraining epochs")
+    x.add_argument("--fraction", type=float, default=0.1, help="mae-*: labelled share of the training clips")
+    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--workers", type=int, default=2)
+    x.add_argument("--scheme", choices=SCHEMES, action="append")
+    x.add_argument("-q", "--quiet", action="store_true")
+    x.set_defaults(func=cmd_experiment)
+
+    b = sub.add_parser("bench", help="measure: one layer of each attention scheme, time and peak memory per clip "
+                                     "length")
+    b.add_argument("name", choices=("attention",))
+    b.add_argument("--t", type=int, nargs="+", default=[4, 8, 16, 32], help="temporal token groups (h = w = 14)")
+    b.add_argument("--impl", choices=("explicit", "sdpa"), action="append", help="attention path (default: both)")
+    b.add_argument("--device", help="cpu, cuda ... (default: cuda when available)")
+    b.add_argument("--dim", type=int, default=768)
+    b.add_argument("--heads", type=int, default=12)
+    b.add_argument("--reps", type=int, default=3)
+    b.add_argument("--out", default="docs", help="folder for attention-bench.md / .png / .json")
+    b.add_argument("-q", "--quiet", action="store_true")
+    b.set_defaults(func=cmd_bench)

@@ -1,0 +1,170 @@
+"""`tubelet synth | train | pretrain | eval`: make data, train a classifier, pretrain VideoMAE, score a model."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..constants import MASKINGS, POOLINGS, POS_EMBEDS, SCHEMES, STEMS
+from .common import default_model, progress_choice, resolve_device
+
+
+def cmd_synth(args) -> int:
+    from ..synth import synthesize
+    info = synthesize(args.task, args.out_dir, args.clips, seed=args.seed, workers=args.workers,
+                      progress=False if args.quiet else None, scenes_from=args.scenes_from)
+    print(f"{info['clips']} {info['task']} clips in {args.out_dir}: " +
+          ", ".join(f"{k} {v}" for k, v in info["splits"].items()) + f"; labels: {', '.join(info['labels'])}")
+    return 0
+
+
+MODEL_OPTIONS = {"scheme": str, "frames": int, "size": int, "patch": int, "tubelet": int, "dim": int, "depth": int,
+                 "heads": int, "mlp_ratio": float, "temporal_depth": int, "pos_embed": str, "pooling": str,
+                 "drop_path": float, "dropout": float, "stem": str}
+MODEL_FIELDS = {"frames": "num_frames", "size": "image_size", "patch": "patch_size", "tubelet": "tubelet_size"}
+
+
+def model_overrides(args) -> dict:
+    d = {MODEL_FIELDS.get(k, k): getattr(args, k) for k in MODEL_OPTIONS if getattr(args, k) is not None}
+    if args.no_cls:
+        d.update(class_token=False, pooling=d.get("pooling", "mean"))
+    return d
+
+
+def add_model_options(p):
+    g = p.add_argument_group("model (ignored with --init, which keeps the pretrained architecture)")
+    for name, kind in MODEL_OPTIONS.items():
+        choices = {"scheme": SCHEMES, "pos_embed": POS_EMBEDS, "pooling": POOLINGS, "stem": STEMS}.get(name)
+        g.add_argument("--" + name.replace("_", "-"), type=kind, choices=choices)
+    g.add_argument("--no-cls", action="store_true", help="no class token (mean pooling)")
+
+
+def cmd_train(args) -> int:
+    from ..training.supervised import TrainConfig, train
+    cfg = TrainConfig(data=args.data, out=args.out, val=args.val, test=args.test, model=model_overrides(args),
+                      init=args.init, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs,
+                      label_smoothing=args.label_smoothing, precision=args.precision, workers=args.workers,
+                      cache=args.cache, symmetries=args.symmetries,
+                      seed=args.seed, window_seconds=args.window, device=resolve_device(args.device))
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    result = train(cfg, resume=args.resume, progress=progress_choice(args))
+    if "test" in result:
+        test = result["test"]
+        print(f"test top1 {test['top1']:.4f} top5 {test['top5']:.4f}; model in {Path(args.out) / 'best'}")
+    return 0
+
+
+def cmd_pretrain(args) -> int:
+    from ..training.pretrain import PretrainConfig, pretrain
+    model = model_overrides(args)
+    if model.get("scheme", "joint") != "joint" or model.get("class_token"):
+        raise ValueError("the VideoMAE encoder uses joint attention without a class token")
+    model.pop("scheme", None)
+    model.pop("pooling", None)
+    cfg = PretrainConfig(data=args.data, out=args.out, model=model, decoder_dim=args.decoder_dim,
+                         decoder_depth=args.decoder_depth, decoder_heads=args.decoder_heads, masking=args.masking,
+                         mask_ratio=args.mask_ratio, norm_pix_loss=not args.raw_pixels, epochs=args.epochs,
+                         batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+                         warmup_epochs=args.warmup_epochs, workers=args.workers, cache=args.cache, seed=args.seed,
+                         picture_every=args.picture_every, device=resolve_device(args.device))
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    result = pretrain(cfg, resume=args.resume, progress=progress_choice(args))
+    last = result["history"][-1]["loss"] if result["history"] else float("nan")
+    out = Path(args.out)
+    print(f"final loss {last:.4f}; model in {out / 'checkpoint'}; pictures in {out / 'reconstructions'}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from ..checkpoints.convert import load_model
+    from ..training.evaluate import evaluate_model, format_confusion
+    result = evaluate_model(load_model(args.model or default_model()), args.data, batch_size=args.batch_size,
+                            single_view=args.single_view)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_confusion(result, result["labels"]).replace("test:", f"{' + '.join(args.data)}:", 1))
+    return 0
+
+
+def add_commands(sub):
+    y = sub.add_parser("synth", help="generate a synthetic video dataset (MP4 files + train/val/test manifests)")
+    y.add_argument("task", choices=("camera-motion", "temporal-order"))
+    y.add_argument("out_dir")
+    y.add_argument("--clips", type=int, default=900)
+    y.add_argument("--seed", type=int, default=0)
+    y.add_argument("--workers", type=int, help="processes (default: up to 4)")
+    y.add_argument("--scenes-from", nargs="+", metavar="VIDEO",
+                   help="camera-motion only: film frames of these videos (real content) instead of photos and textures")
+    y.add_argument("-q", "--quiet", action="store_true")
+    y.set_defaults(func=cmd_synth)
+
+    r = sub.add_parser("train", help="train a classifier on video files (manifest CSVs or a folder per class)")
+    r.add_argument("data", help="a folder with train.csv [val.csv test.csv], a train CSV, or a folder-per-class tree")
+    r.add_argument("--out", required=True, help="run folder: checkpoint/ (resumable), best/ (the model), metrics.json")
+    r.add_argument("--val")
+    r.add_argument("--test")
+    r.add_argument("--init", help="start from this pretrained checkpoint's encoder, with a fresh head")
+    r.add_argument("--epochs", type=int, default=10)
+    r.add_argument("--batch-size", type=int, default=16)
+    r.add_argument("--lr", type=float, default=1e-3)
+    r.add_argument("--weight-decay", type=float, default=0.05)
+    r.add_argument("--warmup-epochs", type=float, default=1.0)
+    r.add_argument("--label-smoothing", type=float, default=0.1)
+    r.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    r.add_argument("--workers", type=int, default=2, help="data-loading processes")
+    r.add_argument("--cache", action="store_true", help="decode every clip once into memory (fast epochs, no jitter)")
+    r.add_argument("--symmetries", nargs="?", const="all", default="", metavar="NAMES",
+                   help="augment with the label-mapping views the dataset declares (dataset.json): all of them, or "
+                        "a comma-separated subset such as hflip,vflip,reverse; tag and eval then average over them")
+    r.add_argument("--threads", type=int, help="torch CPU threads")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--window", type=float, help="seconds: stored with the model as the window `tag` uses by default")
+    r.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    r.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    r.add_argument("--progress", action="store_true")
+    r.add_argument("-q", "--quiet", action="store_true")
+    add_model_options(r)
+    r.set_defaults(func=cmd_train)
+
+    m = sub.add_parser("pretrain", help="VideoMAE self-supervised pretraining on unlabelled videos")
+    m.add_argument("data", help="a folder of videos (searched recursively), a manifest CSV, or a synth dataset "
+                                "(its train split)")
+    m.add_argument("--out", required=True,
+                   help="run folder: checkpoint/ (resumable; the model), reconstructions/, metrics.json")
+    m.add_argument("--masking", choices=MASKINGS, default="tube")
+    m.add_argument("--mask-ratio", type=float, default=0.9)
+    m.add_argument("--raw-pixels", action="store_true", help="predict raw pixels instead of per-tube normalized ones")
+    m.add_argument("--decoder-dim", type=int, help="default: half the encoder width")
+    m.add_argument("--decoder-depth", type=int, default=4)
+    m.add_argument("--decoder-heads", type=int, help="default: half the encoder heads")
+    m.add_argument("--epochs", type=int, default=10)
+    m.add_argument("--batch-size", type=int, default=16)
+    m.add_argument("--lr", type=float, default=1e-3)
+    m.add_argument("--weight-decay", type=float, default=0.05)
+    m.add_argument("--warmup-epochs", type=float, default=1.0)
+    m.add_argument("--picture-every", type=int, default=200,
+                   help="steps between reconstruction PNGs (0: only at the end)")
+    m.add_argument("--workers", type=int, default=2)
+    m.add_argument("--cache", action="store_true", help="decode every clip once into memory")
+    m.add_argument("--threads", type=int)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    m.add_argument("--resume", action="store_true")
+    m.add_argument("--progress", action="store_true")
+    m.add_argument("-q", "--quiet", action="store_true")
+    add_model_options(m)
+    m.set_defaults(func=cmd_pretrain)
+
+    v = sub.add_parser("eval", help="accuracy and confusion matrix of a model on a labelled manifest")
+    v.add_argument("data", nargs="+", help="manifest CSVs (path,label) or dataset folders (their test.csv)")
+    v.add_argument("--model", help="checkpoint folder or hub id (default: the bundled model)")
+    v.add_argument("--batch-size", type=int, default=16)
+    v.add_argument("--json", action="store_true")
+    v.add_argument("--single-view", action="store_true",
+                   help="score without averaging over the model's symmetric views")
+    v.set_defaults(func=cmd_eval)
