@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.tubelet-installed
 
-.PHONY: install demo test test-all bench default-model experiments clean
+.PHONY: install demo lint test test-all bench default-model experiments clean
 
 # torch first, pinned to the CPU build (a bare "torch" requirement would pull a multi-GB CUDA build)
 $(STAMP): pyproject.toml
@@ -36,10 +36,14 @@ experiments: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.report
 
-test: $(STAMP)
+# ruff: pyflakes, pycodestyle, import order; line length 120 (pyproject.toml). `make test` fails on a finding.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: lint
 	$(PY) -m pytest -q -m "not slow"
 
-test-all: $(STAMP)
+test-all: lint
 	$(PY) -m pytest -q
 
 clean:

@@ -1,5 +1,7 @@
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -32,3 +34,36 @@ def run_cli(*args, env=None, cwd=None):
 @pytest.fixture
 def clip():
     return torch.randn(2, 3, 4, 32, 32, generator=torch.Generator().manual_seed(1))
+
+
+def model_flags(*, frames, size, patch, tubelet, dim, depth, heads) -> list[str]:
+    """The model options of `tubelet train` / `pretrain` for a small test model."""
+    return ["--frames", str(frames), "--size", str(size), "--patch", str(patch), "--tubelet", str(tubelet),
+            "--dim", str(dim), "--depth", str(depth), "--heads", str(heads)]
+
+
+def run_args(command, data, out, *extra, epochs=3):
+    """A short, single-threaded `tubelet train` / `pretrain` command on CPU."""
+    return [command, data, "--out", out, "--epochs", str(epochs), "--batch-size", "8", "--workers", "0",
+            "--threads", "1", "--lr", "2e-3", *extra]
+
+
+def synthesized(tmp_path_factory, task, *, clips, seed):
+    """A small synthetic dataset (real MP4 files), made once per test module."""
+    from tubelet.synth import synthesize
+    root = tmp_path_factory.mktemp(task)
+    synthesize(task, root, clips=clips, seed=seed, workers=1, progress=False)
+    return root
+
+
+def kill_after_first_checkpoint(args, run_dir) -> int:
+    """Start `tubelet ARGS`, kill -9 it once run_dir/checkpoint exists; returns the epoch that checkpoint holds."""
+    proc = subprocess.Popen([sys.executable, "-m", "tubelet", *map(str, args)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    state = run_dir / "checkpoint" / "trainer_state.pt"
+    deadline = time.time() + 300
+    while not state.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return torch.load(state, weights_only=True)["epoch"]

@@ -75,9 +75,10 @@ def test_make_bench_saves_each_section_and_resume_reuses_it(tmp_path):
     saved = part.read_text()
     doc = (tmp_path / "docs" / "benchmarks.md").read_text()
     assert "## Attention layers" in doc and "_Not measured in this run: models, precision, race._" in doc
+    assert "## Start-up" in doc and "| `tubelet --help` |" in doc
     again = subprocess.run(cmd + ["--resume"], cwd=root, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
-    assert "reusing attention" in again.stdout and "measuring attention" not in again.stdout
+    assert "reusing startup, attention" in again.stdout and "measuring attention" not in again.stdout
     assert part.read_text() == saved                      # not measured again
 
 

@@ -2,34 +2,27 @@
 `tubelet train --init` fine-tuning the pretrained encoder."""
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
-from conftest import run_cli
+from conftest import kill_after_first_checkpoint, model_flags, run_args, run_cli, synthesized
 from safetensors.torch import load_file
 
 from tubelet import load_model
 from tubelet.modeling.videomae import VideoMAE
-from tubelet.synth import synthesize
 
-ENCODER = ["--frames", "4", "--size", "32", "--patch", "8", "--tubelet", "2", "--dim", "32", "--depth", "2",
-           "--heads", "2"]
+ENCODER = model_flags(frames=4, size=32, patch=8, tubelet=2, dim=32, depth=2, heads=2)
 
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
-    root = tmp_path_factory.mktemp("order")
-    synthesize("temporal-order", root, clips=40, seed=4, workers=1, progress=False)
-    return root
+    return synthesized(tmp_path_factory, "temporal-order", clips=40, seed=4)
 
 
 def pretrain_args(data, out, *extra, epochs=3):
-    return ["pretrain", data, "--out", out, "--epochs", str(epochs), "--batch-size", "8", "--workers", "0",
-            "--threads", "1", "--lr", "2e-3", "--picture-every", "3", *ENCODER, *extra]
+    return run_args("pretrain", data, out, "--picture-every", "3", *ENCODER, *extra, epochs=epochs)
 
 
 def test_pretrain_learns_and_draws_reconstructions(videos, tmp_path):
@@ -57,15 +50,7 @@ def test_resume_after_kill_equals_an_uninterrupted_run(videos, tmp_path):
     full = run_cli(*pretrain_args(videos, tmp_path / "full", "--picture-every", "0", epochs=4))
     assert full.returncode == 0, full.stderr
     args = pretrain_args(videos, tmp_path / "cut", "--picture-every", "0", epochs=4)
-    cmd = [sys.executable, "-m", "tubelet", *map(str, args)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state = tmp_path / "cut" / "checkpoint" / "trainer_state.pt"
-    deadline = time.time() + 300
-    while not state.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    epoch = torch.load(state, weights_only=True)["epoch"]
+    epoch = kill_after_first_checkpoint(args, tmp_path / "cut")
     assert 1 <= epoch < 4, "the run must be killed part-way"
     resumed = run_cli(*pretrain_args(videos, tmp_path / "cut", "--picture-every", "0", "--resume", epochs=4))
     assert resumed.returncode == 0 and f"resuming after epoch {epoch} of 4" in resumed.stdout, resumed.stderr

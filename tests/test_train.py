@@ -2,33 +2,26 @@
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
-from conftest import run_cli
+from conftest import kill_after_first_checkpoint, model_flags, run_args, run_cli, synthesized
 from safetensors.torch import load_file
 
 from tubelet import load_model
-from tubelet.synth import synthesize
 
-MODEL = ["--frames", "8", "--size", "64", "--patch", "16", "--tubelet", "2", "--dim", "48", "--depth", "2",
-         "--heads", "4"]
+MODEL = model_flags(frames=8, size=64, patch=16, tubelet=2, dim=48, depth=2, heads=4)
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("order")
-    synthesize("temporal-order", root, clips=60, seed=3, workers=1, progress=False)
-    return root
+    return synthesized(tmp_path_factory, "temporal-order", clips=60, seed=3)
 
 
 def train_args(data, out, *extra, epochs=3):
-    return ["train", data, "--out", out, "--epochs", str(epochs), "--batch-size", "8", "--workers", "0",
-            "--threads", "1", "--lr", "2e-3", *MODEL, *extra]
+    return run_args("train", data, out, *MODEL, *extra, epochs=epochs)
 
 
 def test_train_writes_a_model_metrics_and_a_confusion_matrix(dataset, tmp_path):
@@ -55,15 +48,7 @@ def _weights(folder):
 def test_resume_after_kill_equals_an_uninterrupted_run(dataset, tmp_path):
     full = run_cli(*train_args(dataset, tmp_path / "full", epochs=5))
     assert full.returncode == 0, full.stderr
-    cmd = [sys.executable, "-m", "tubelet", *map(str, train_args(dataset, tmp_path / "cut", epochs=5))]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state = tmp_path / "cut" / "checkpoint" / "trainer_state.pt"
-    deadline = time.time() + 300
-    while not state.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    epoch = torch.load(state, weights_only=True)["epoch"]
+    epoch = kill_after_first_checkpoint(train_args(dataset, tmp_path / "cut", epochs=5), tmp_path / "cut")
     assert 1 <= epoch < 5, "the run must be killed part-way"
     resumed = run_cli(*train_args(dataset, tmp_path / "cut", "--resume", epochs=5))
     assert resumed.returncode == 0, resumed.stderr

@@ -27,8 +27,8 @@ def inference_copy(model: nn.Module) -> nn.Module:
 
     Conv stems (`stem="conv"`, the bundled model's): each Conv3d + BatchNorm3d pair folded into one Conv3d
     (eval-mode BatchNorm is a per-channel affine map), ReLUs in place, and the conv weights in channels-last
-    layout, which oneDNN's 3-D convolutions run faster in: the bundled model's stem takes 43 ms instead of
-    65 ms per batch of 8 clips on a 2-core AVX2 EPYC (bench/tag_default.py shows the end-to-end effect).
+    layout, which oneDNN's 3-D convolutions run faster in (measured in docs/speed.md; bench/tag_default.py
+    times the end-to-end effect).
     A model without a conv stem has nothing to rewrite and is returned as it is (no copy)."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
     if not any(isinstance(m, ConvStem) for m in model.modules()):

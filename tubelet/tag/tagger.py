@@ -75,9 +75,8 @@ def _l3_cache_bytes(default: int = 32 * 2**20) -> int:
 def auto_batch_size(cfg, most: int = 8, cache_bytes: int | None = None) -> int:
     """Windows per forward pass on a CPU: as many as keep the widest activation of one pass (tokens x MLP
     width, fp32) within the last-level cache, at least 1 and at most `most`. Past the cache, the
-    element-wise work (norms, GELU, residual adds) waits on memory and a bigger batch is slower per clip:
-    VideoMAE-B 16x224 (19 MiB per clip) on a 2-core EPYC with 32 MiB L3 takes 3.4 s per clip at batch 1,
-    3.6 s at batch 8 in fp32, and 2.4 s vs 3.3 s with int8; the small models tagging ships are unaffected."""
+    element-wise work (norms, GELU, residual adds) waits on memory and a bigger batch is slower per clip
+    (VideoMAE-B 16x224 needs 19 MiB per clip; measured in docs/speed.md); the small bundled model is unaffected."""
     per_clip = cfg.num_patches * cfg.mlp_dim * 4
     return max(1, min(most, (cache_bytes or _l3_cache_bytes()) // per_clip))
 

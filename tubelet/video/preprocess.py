@@ -65,8 +65,8 @@ class Preprocessor:
         if (h, w) == tuple(x.shape[1:]):
             return x.contiguous()
         if self.resample == "bilinear":
-            # torch's uint8 antialiased bilinear kernel (Pillow-SIMD's algorithm, AVX2): 3x faster than resizing
-            # floats, and within one grey level of PIL, like the float path
+            # torch's uint8 antialiased bilinear kernel (Pillow-SIMD's algorithm, AVX2): faster than resizing
+            # floats (docs/speed.md), and within one grey level of PIL, like the float path
             return F.interpolate(x[None], size=(h, w), mode="bilinear", antialias=True, align_corners=False)[0]
         y = F.interpolate(x[None].float(), size=(h, w), mode=self.resample, antialias=True, align_corners=False)
         return y[0].round_().clamp_(0, 255).to(torch.uint8)
@@ -87,7 +87,7 @@ class Preprocessor:
         """Cropped frames `(B, T, 3, H, W)` uint8 -> model input `(B, 3, T, H, W)` float32.
 
         (x * rescale [- 1] - mean) / std folded into one multiply-add per channel, done in place after a single
-        uint8 -> float pass over a (B, 3, T, H, W) copy: 4x less memory traffic than the step-by-step version."""
+        uint8 -> float pass over a (B, 3, T, H, W) copy: one pass over memory instead of one per step."""
         x = frames.permute(0, 2, 1, 3, 4).contiguous().float()
         std = torch.tensor(self.std, dtype=torch.float64)
         scale = (self.rescale / std).float().view(1, -1, 1, 1, 1)

@@ -1,0 +1,157 @@
+"""The package layout holds its rules: no import cycles (imports inside functions count), no private names
+imported across modules, subpackage __init__ files that only document, and a command line that starts without
+torch. The import graph is built from the source with `ast`, so nothing here depends on what happens to be
+imported already."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "tubelet"
+# the one import allowed to point back up the layers: model.save_pretrained(), a convenience for users, calls
+# checkpoints/convert.py, which imports the models (so the import is late, inside the method)
+ALLOWED_BACK_EDGES = {("tubelet.modeling.model", "tubelet.checkpoints.convert")}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def resolve(current: str, is_package: bool, level: int, target: str | None) -> str:
+    """The absolute name a (possibly relative) import refers to."""
+    if level == 0:
+        return target or ""
+    base = current.split(".") if is_package else current.split(".")[:-1]
+    base = base[:len(base) - (level - 1)]
+    return ".".join(base + ([target] if target else []))
+
+
+def imports_of(name: str, path: Path) -> list[tuple[str, list[str], int]]:
+    """(module imported, names taken from it, line) for every import statement, in functions too."""
+    tree = ast.parse(path.read_text(), str(path))
+    is_package = path.name == "__init__.py"
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, [], node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            target = resolve(name, is_package, node.level, node.module)
+            found.append((target, [a.name for a in node.names], node.lineno))
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    """Module -> the tubelet modules it imports (`from pkg import mod` counts as importing pkg.mod)."""
+    edges: dict[str, set[str]] = {m: set() for m in MODULES}
+    for name, path in MODULES.items():
+        for target, names, _ in imports_of(name, path):
+            if not target.startswith("tubelet"):
+                continue
+            subs = [f"{target}.{n}" for n in names if f"{target}.{n}" in MODULES]
+            for t in subs or [target]:
+                if (name, t) not in ALLOWED_BACK_EDGES and t != name:
+                    edges[name].add(t)
+    return edges
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}          # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        path.append(m)
+        for t in sorted(edges.get(m, ())):
+            if state.get(t) == 1:
+                return path[path.index(t):] + [t]
+            if t not in state and (found := visit(t)):
+                return found
+        path.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(edges):
+        if m not in state and (found := visit(m)):
+            return found
+    return None
+
+
+def test_the_graph_sees_real_imports():
+    edges = graph()
+    assert "tubelet.modeling.config" in edges["tubelet.modeling.model"]
+    assert "tubelet.video.sampling" in edges["tubelet.tag.tagger"]
+    assert "tubelet.checkpoints.convert" in edges["tubelet.training.loop"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_no_import_cycles_counting_imports_inside_functions():
+    cycle = find_cycle(graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_only_the_documented_late_import_points_back_to_checkpoints():
+    back = [(name, target, line) for name, path in MODULES.items() if name.startswith("tubelet.modeling")
+            for target, _, line in imports_of(name, path) if target.startswith("tubelet.checkpoints")]
+    assert [(n, t) for n, t, _ in back] == sorted(ALLOWED_BACK_EDGES)
+
+
+@pytest.mark.parametrize("folder", ["tubelet", "bench", "tests"])
+def test_no_private_names_imported_across_modules(folder):
+    bad = []
+    for path in (ROOT / folder).rglob("*.py"):
+        name = module_name(path)
+        for target, names, line in imports_of(name, path):
+            if target.startswith(("tubelet", "bench")) or target in ("tiny_model", "videos", "conftest"):
+                bad += [f"{path.relative_to(ROOT)}:{line} imports {target}.{n}"
+                        for n in names if n.startswith("_") and not n.startswith("__")]
+    assert not bad, "\n".join(bad)
+
+
+def test_subpackage_inits_only_document():
+    """Importing tubelet.video.decode must not drag in the rest of video/ (or torch): package inits hold a
+    docstring that says what the package is for, and nothing else."""
+    for path in PACKAGE.rglob("__init__.py"):
+        if path.parent == PACKAGE or path.parent.name in ("synth", "cli"):
+            continue                    # the root's lazy API; synth's and cli's inits are their entry points
+        tree = ast.parse(path.read_text())
+        assert ast.get_docstring(tree), f"{path} has no docstring"
+        assert len(tree.body) == 1, f"{path} should hold only its docstring"
+
+
+def test_cli_and_import_tubelet_do_not_load_torch():
+    code = ("import sys, contextlib, io\n"
+            "import tubelet\n"
+            "from tubelet.cli import build_parser\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n"
+            "        build_parser().parse_args(['--help'])\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "print(tubelet.__version__, 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0.1.0", "False"]
+
+
+def test_tubelet_cost_runs_without_torch():
+    code = ("import sys\nfrom tubelet.cli import main\nrc = main(['cost', '--frames', '8', '--json'])\n"
+            "sys.stderr.write(str('torch' in sys.modules))\nsys.exit(rc)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr == "False" and '"tokens": 784' in r.stdout
+
+
+def test_public_api_is_unchanged():
+    import tubelet
+    for name in ("load_model", "save_pretrained", "VideoTransformer", "VideoTransformerConfig", "VideoMAE",
+                 "VideoMAEConfig", "CheckpointError", "__version__"):
+        assert hasattr(tubelet, name) and name in tubelet.__all__
+    with pytest.raises(AttributeError):
+        tubelet.no_such_thing  # noqa: B018
