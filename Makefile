@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.tubelet-installed
 
-.PHONY: install demo lint test test-all bench default-model experiments clean
+.PHONY: install demo lint test test-all test-compat bench default-model experiments clean
 
 # torch first, pinned to the CPU build (a bare "torch" requirement would pull a multi-GB CUDA build)
 $(STAMP): pyproject.toml
@@ -45,6 +45,12 @@ test: lint
 
 test-all: lint
 	$(PY) -m pytest -q
+
+# checkpoints across transformers releases: one venv per version under .venv-compat/ (created once, reused),
+# random models of every class both ways, the hub layouts -> docs/compat.md (about 4 minutes the first time)
+COMPAT_VERSIONS ?= 4.46.3 5.0.0 5.17.0 5.24.0
+test-compat: $(STAMP)
+	$(PY) -m compat.matrix --versions $(COMPAT_VERSIONS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -104,7 +104,7 @@ def test_only_the_documented_late_import_points_back_to_checkpoints():
     assert [(n, t) for n, t, _ in back] == sorted(ALLOWED_BACK_EDGES)
 
 
-@pytest.mark.parametrize("folder", ["tubelet", "bench", "tests"])
+@pytest.mark.parametrize("folder", ["tubelet", "bench", "compat", "tests"])
 def test_no_private_names_imported_across_modules(folder):
     bad = []
     for path in (ROOT / folder).rglob("*.py"):

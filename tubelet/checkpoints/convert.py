@@ -20,6 +20,7 @@ from ..modeling.model import VideoTransformer
 from ..modeling.videomae import VideoMAE, VideoMAEConfig
 from . import hf_timesformer, hf_videomae, hf_vivit
 from .files import CheckpointError, read_json, read_state_dict, resolve, write_checkpoint
+from .rename import load_exact
 
 CONVERTERS = {c.MODEL_TYPE: c for c in (hf_videomae, hf_timesformer, hf_vivit)}
 NATIVE = {"VideoTransformer": (VideoTransformer, VideoTransformerConfig), "VideoMAE": (VideoMAE, VideoMAEConfig)}
@@ -37,12 +38,7 @@ def _load_native(cfg_json: dict, state: dict) -> torch.nn.Module:
         config = config_cls.from_dict(cfg_json["tubelet_config"])
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"bad tubelet config: {e}") from None
-    model = model_cls(config)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        raise CheckpointError(f"weights do not fit the config: {str(e).splitlines()[0]}") from None
-    return model
+    return load_exact(model_cls(config), state)
 
 
 def load_model(path_or_id: str | os.PathLike, device: str | torch.device | None = None) -> torch.nn.Module:

@@ -12,7 +12,7 @@ from ..modeling.config import VideoTransformerConfig
 from ..modeling.model import VideoTransformer
 from .files import CheckpointError
 from .hf_config import common_from_hf, common_to_hf, head_matches, square
-from .rename import HF_VIT_LAYER, invert, layer_map, rename
+from .rename import HF_VIT_LAYER, invert, layer_map, load_exact, rename
 
 MODEL_TYPE = "timesformer"
 ARCHITECTURES = ("TimesformerForVideoClassification",)
@@ -53,9 +53,7 @@ def load(hf: dict, state: dict, arch: str) -> VideoTransformer:
     ours = rename(state, invert(_mapping(cfg)))
     w = ours["patch_embed.proj.weight"]
     ours["patch_embed.proj.weight"] = w[:, :, None] if w.ndim == 4 else w     # Conv2d -> Conv3d, kernel t = 1
-    model = VideoTransformer(cfg)
-    model.load_state_dict(ours)
-    return model
+    return load_exact(VideoTransformer(cfg), ours)
 
 
 def counterpart(model) -> str | None:

@@ -1,12 +1,24 @@
-"""Hugging Face VideoMAE (VideoMAEModel, VideoMAEForVideoClassification, VideoMAEForPreTraining) <-> tubelet."""
+"""Hugging Face VideoMAE (VideoMAEModel, VideoMAEForVideoClassification, VideoMAEForPreTraining) <-> tubelet.
+
+The attention biases are where released transformers versions disagree on disk:
+- 4.x, 5.0-5.16 and 5.18+ write `attention.attention.q_bias` and `v_bias` (query and value biases, no key bias);
+- 5.17 keeps query / key / value as plain `nn.Linear` layers and writes `query.bias`, `key.bias`, `value.bias`.
+tubelet reads both. A key bias adds q . b_k to every logit of a query's row, the same for every key, so the
+softmax cancels it: dropping it is exact (tests/test_checkpoint_layouts.py proves it on a non-zero key bias).
+tubelet writes the union: `q_bias` / `v_bias` for the releases that read those, and `query.bias` (= q_bias),
+`key.bias` (zeros) and `value.bias` (= v_bias) for 5.17, which would otherwise leave its biases at zero; every
+release ignores the names it does not use, and 5.18+ map both spellings onto the same tensor with equal values.
+"""
 from __future__ import annotations
+
+import torch
 
 from ..modeling.config import VideoTransformerConfig
 from ..modeling.model import VideoTransformer
 from ..modeling.videomae import VideoMAE, VideoMAEConfig
 from .files import CheckpointError
 from .hf_config import common_from_hf, common_to_hf, square
-from .rename import HF_VIT_LAYER, fuse_qkv, invert, layer_map, rename, split_qkv, sub_keys
+from .rename import HF_VIT_LAYER, fuse_qkv, invert, layer_map, load_exact, rename, split_qkv
 
 MODEL_TYPE = "videomae"
 ARCHITECTURES = ("VideoMAEForVideoClassification", "VideoMAEModel", "VideoMAEForPreTraining")
@@ -16,9 +28,7 @@ DEFAULTS = dict(image_size=224, patch_size=16, num_channels=3, num_frames=16, tu
                 decoder_hidden_size=384, decoder_num_hidden_layers=4, decoder_intermediate_size=1536,
                 norm_pix_loss=True)
 FC_NORM_EPS = 1e-5          # fc_norm and the decoder norm are plain nn.LayerNorm: default eps
-# transformers 5 keeps q/v biases as query.bias / value.bias in memory; checkpoints on disk say q_bias / v_bias
-V5_NAMES = [(r"attention\.attention\.query\.bias$", "attention.attention.q_bias"),
-            (r"attention\.attention\.value\.bias$", "attention.attention.v_bias")]
+BIAS_SPELLINGS = {"q_bias": "query.bias", "v_bias": "value.bias"}
 
 
 def architecture(hf: dict, keys) -> str:
@@ -62,8 +72,27 @@ def _pretraining_map(cfg: VideoMAEConfig) -> dict[str, str]:
             "decoder_norm": "decoder.norm", "decoder_pred": "decoder.head"}
 
 
+def attention_biases_to_tubelet(state: dict) -> dict:
+    """`query.bias` / `value.bias` (transformers 5 in memory; 5.17 on disk) -> `q_bias` / `v_bias`; a key bias
+    (5.17) is dropped: the softmax cancels it exactly. Where a file holds both spellings they must agree."""
+    out = {}
+    for key, value in state.items():
+        head, sep, leaf = key.rpartition("attention.attention.")
+        if not sep or leaf not in ("query.bias", "key.bias", "value.bias"):
+            out.setdefault(key, value)
+            continue
+        if leaf == "key.bias":
+            continue
+        name = head + sep + ("q_bias" if leaf == "query.bias" else "v_bias")
+        other = state.get(name)
+        if other is not None and not torch.equal(other, value):
+            raise CheckpointError(f"{key} and {name} disagree; the checkpoint is inconsistent")
+        out[name] = value
+    return out
+
+
 def load(hf: dict, state: dict, arch: str):
-    state = sub_keys(fuse_qkv(state), V5_NAMES)
+    state = fuse_qkv(attention_biases_to_tubelet(state))
     if arch == "VideoMAEForPreTraining":
         g = {**DEFAULTS, **hf}
         dec_dim = int(g["decoder_hidden_size"])
@@ -79,14 +108,10 @@ def load(hf: dict, state: dict, arch: str):
         # a bare VideoMAEModel checkpoint has no "videomae." prefix
         prefix = "videomae." if any(k.startswith("videomae.") for k in state) else ""
         model, mapping = VideoTransformer(cfg), _encoder_map(cfg, prefix, with_head)
-    ours = rename(state, invert(mapping))
-    missing, unexpected = model.load_state_dict(ours, strict=False)
     # tubelet always has a final norm; a mean-pooling VideoMAE without a head has none (it stays identity-initialised)
-    missing = [k for k in missing
-               if not k.endswith(("norm.weight", "norm.bias")) or k.startswith(("blocks", "decoder_blocks"))]
-    if missing or unexpected:
-        raise CheckpointError(f"checkpoint does not fit the model: missing {missing[:3]}, unexpected {unexpected[:3]}")
-    return model
+    unused_norm = [k for k in model.state_dict() if k.endswith(("norm.weight", "norm.bias"))
+                   and not k.startswith(("blocks", "decoder_blocks"))]
+    return load_exact(model, rename(state, invert(mapping)), may_be_missing=unused_norm)
 
 
 def counterpart(model) -> str | None:
@@ -128,4 +153,16 @@ def export(model, arch: str) -> tuple[dict, dict]:
     hf = common_to_hf(enc, MODEL_TYPE, arch, "gelu_pytorch_tanh")
     hf.update(patch_size=enc.patch_size, tubelet_size=enc.tubelet_size, qkv_bias=enc.qkv_bias, qv_bias=enc.qkv_bias,
               use_mean_pooling=enc.pooling == "mean", **extra)
-    return hf, split_qkv(rename(state, mapping))
+    return hf, with_every_bias_spelling(split_qkv(rename(state, mapping)))
+
+
+def with_every_bias_spelling(state: dict) -> dict:
+    """Add 5.17's `query.bias` / `key.bias` (zeros) / `value.bias` beside `q_bias` / `v_bias` (see the top)."""
+    out = dict(state)
+    for key, value in state.items():
+        head, sep, leaf = key.rpartition("attention.attention.")
+        if sep and leaf in BIAS_SPELLINGS:
+            out[head + sep + BIAS_SPELLINGS[leaf]] = value.clone()    # its own storage: safetensors refuses aliases
+            if leaf == "q_bias":
+                out[head + sep + "key.bias"] = torch.zeros_like(value)
+    return out

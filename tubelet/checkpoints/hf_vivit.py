@@ -5,7 +5,7 @@ from ..modeling.config import VideoTransformerConfig
 from ..modeling.model import VideoTransformer
 from .files import CheckpointError
 from .hf_config import common_from_hf, common_to_hf, head_matches
-from .rename import HF_VIT_LAYER, fuse_qkv, invert, layer_map, rename, split_qkv, sub_keys
+from .rename import HF_VIT_LAYER, fuse_qkv, invert, layer_map, load_exact, rename, split_qkv, sub_keys
 
 MODEL_TYPE = "vivit"
 ARCHITECTURES = ("VivitForVideoClassification",)
@@ -43,8 +43,7 @@ def load(hf: dict, state: dict, arch: str) -> VideoTransformer:
     state = fuse_qkv(sub_keys(state, V5_NAMES))
     model = VideoTransformer(cfg)
     # the pooler (dense + tanh on the class token) is not used by the classification head
-    model.load_state_dict(rename(state, invert(_mapping(cfg)), ignore=[r"vivit\.pooler\..*"]))
-    return model
+    return load_exact(model, rename(state, invert(_mapping(cfg)), ignore=[r"vivit\.pooler\..*"]))
 
 
 def counterpart(model) -> str | None:

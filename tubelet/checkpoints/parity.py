@@ -15,7 +15,7 @@ import torch
 from ..modeling.masking import make_mask
 from .convert import load_model
 from .files import read_json, resolve
-from .reference import KINDS, SMALL
+from .reference import KINDS, config_fields
 
 
 def import_transformers():
@@ -35,49 +35,72 @@ def randomize(model: torch.nn.Module, seed: int = 0, scale: float = 0.02) -> tor
 
 
 def reference_model(kind: str, size: str = "small", seed: int = 0, **overrides):
-    """A randomly initialized transformers model: `size` small (tests, demo) or base (the released configs)."""
+    """A randomly initialized transformers model of a kind reference.py lists, at size tiny, small or base."""
     transformers = import_transformers()
-    config_name, model_name, small, base = KINDS[kind]
-    kw = {**SMALL, **small} if size == "small" else {**small, **base, "image_size": 224}
-    if size != "small" and kind.startswith("vivit"):
-        kw["tubelet_size"] = [2, 16, 16]
-    if size != "small" and "decoder_hidden_size" in kw:     # base VideoMAE keeps its default decoder
-        for k in ("decoder_hidden_size", "decoder_num_hidden_layers", "decoder_num_attention_heads",
-                  "decoder_intermediate_size"):
-            kw.pop(k)
-    kw.update(overrides)
+    config_name, model_name, _ = KINDS[kind]
     torch.manual_seed(seed)
-    model = getattr(transformers, model_name)(getattr(transformers, config_name)(**kw))
-    return randomize(model, seed).eval()
+    config = getattr(transformers, config_name)(**{**config_fields(kind, size), **overrides})
+    return randomize(getattr(transformers, model_name)(config), seed).eval()
+
+
+def example_input(cfg, batch: int = 2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random clip (B, C, T, H, W) and a tube mask (90%) for a model of this config."""
+    video = torch.randn(batch, cfg.num_channels, cfg.num_frames, cfg.image_size, cfg.image_size,
+                        generator=torch.Generator().manual_seed(seed))
+    return video, make_mask("tube", batch, cfg.grid, 0.9, torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def transformers_outputs(model, arch: str, video: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What a transformers model computes on a tubelet-layout clip: {"output": ..., "loss": ... (pretraining)}."""
+    pixel_values = video.transpose(1, 2)                        # transformers takes (B, T, C, H, W)
+    if arch == "VideoMAEForPreTraining":
+        out = model(pixel_values=pixel_values, bool_masked_pos=mask)
+        return {"output": out.logits, "loss": out.loss.reshape(1)}
+    if arch == "VideoMAEModel":
+        return {"output": model(pixel_values=pixel_values).last_hidden_state}
+    logits = model(pixel_values=pixel_values).logits
+    if logits.shape[0] != video.shape[0]:         # TimeSformer space_only: one row per frame -> clip = mean
+        logits = logits.view(video.shape[0], -1, logits.shape[-1]).mean(dim=1)
+    return {"output": logits}
+
+
+@torch.no_grad()
+def tubelet_outputs(model, arch: str, video: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The same quantities from a tubelet model."""
+    if arch == "VideoMAEForPreTraining":
+        loss, pred = model(video, mask)
+        return {"output": pred, "loss": loss.reshape(1)}
+    if arch == "VideoMAEModel":
+        return {"output": model.forward_features(video)}
+    return {"output": model(video)}
+
+
+def differences(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> dict:
+    """max |a - b| per output, and the outputs' scale (so a diff can be read against it)."""
+    result = {"shape": list(b["output"].shape), "max_abs_diff": (a["output"] - b["output"]).abs().max().item(),
+              "scale": b["output"].abs().max().item()}
+    if "loss" in b:
+        result["loss_diff"] = (a["loss"] - b["loss"]).abs().item()
+    return result
+
+
+def load_reference(folder: str | Path):
+    """The transformers model a checkpoint folder declares, loaded by transformers; and its architecture."""
+    transformers = import_transformers()
+    folder = resolve(folder)
+    arch = (read_json(folder / "config.json").get("architectures") or [None])[0]
+    return getattr(transformers, arch).from_pretrained(str(folder)).eval(), arch
 
 
 def run_both(folder: str | Path, batch: int = 2, seed: int = 0) -> dict:
     """Load `folder` with tubelet and with transformers, run both on one random clip, compare."""
-    transformers = import_transformers()
-    folder = resolve(folder)
-    arch = (read_json(folder / "config.json").get("architectures") or [None])[0]
-    ref = getattr(transformers, arch).from_pretrained(str(folder)).eval()
+    ref, arch = load_reference(folder)
     ours = load_model(folder)
     cfg = ours.config.encoder if hasattr(ours.config, "encoder") else ours.config
-    video = torch.randn(batch, cfg.num_channels, cfg.num_frames, cfg.image_size, cfg.image_size,
-                        generator=torch.Generator().manual_seed(seed))
-    pixel_values = video.transpose(1, 2)                        # transformers takes (B, T, C, H, W)
-    result = {"folder": str(folder), "architecture": arch}
-    with torch.no_grad():
-        if arch == "VideoMAEForPreTraining":
-            mask = make_mask("tube", batch, cfg.grid, 0.9, torch.Generator().manual_seed(seed))
-            out = ref(pixel_values=pixel_values, bool_masked_pos=mask)
-            loss, pred = ours(video, mask)
-            result["loss_diff"] = abs(loss.item() - out.loss.item())
-            a, b = pred, out.logits
-        elif arch == "VideoMAEModel":
-            a, b = ours.forward_features(video), ref(pixel_values=pixel_values).last_hidden_state
-        else:
-            a, b = ours(video), ref(pixel_values=pixel_values).logits
-            if b.shape[0] != a.shape[0]:         # TimeSformer space_only: one row per frame -> clip = mean
-                b = b.view(a.shape[0], -1, b.shape[-1]).mean(dim=1)
-    result.update(shape=list(a.shape), max_abs_diff=(a - b).abs().max().item(), scale=b.abs().max().item())
-    return result
+    video, mask = example_input(cfg, batch, seed)
+    diff = differences(tubelet_outputs(ours, arch, video, mask), transformers_outputs(ref, arch, video, mask))
+    return {"folder": str(folder), "architecture": arch, **diff}
 
 
 def round_trip(kind: str, size: str = "small", seed: int = 0, batch: int = 2) -> tuple[dict, dict]:

@@ -52,18 +52,23 @@ def invert(mapping: dict[str, str]) -> dict[str, str]:
 
 
 def fuse_qkv(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """`X.query.W`, `X.key.W`, `X.value.W` -> `X.qkv.W` (for weights, and for biases when all three exist)."""
+    """`X.query.W`, `X.key.W`, `X.value.W` -> `X.qkv.W` (for weights, and for biases when all three exist).
+
+    A layer with some of the three weights but not all is a checkpoint that does not fit: named in one line."""
     out = dict(state)
     for key in state:
-        m = re.fullmatch(r"(.*)\.query\.(weight|bias)", key)
-        if not m:
+        m = re.fullmatch(r"(.*)\.(query|key|value)\.(weight|bias)", key)
+        if not m or m[2] != "query" and f"{m[1]}.query.{m[3]}" in state:
             continue
-        base, leaf = m.groups()
+        base, leaf = m[1], m[3]
         parts = [f"{base}.{n}.{leaf}" for n in ("query", "key", "value")]
-        if all(p in state for p in parts):
+        absent = [p for p in parts if p not in state]
+        if not absent:
             out[f"{base}.qkv.{leaf}"] = torch.cat([state[p] for p in parts])
             for p in parts:
                 del out[p]
+        elif leaf == "weight":
+            raise CheckpointError(f"checkpoint does not fit the model: missing {', '.join(absent)}")
     return out
 
 
@@ -87,3 +92,19 @@ def sub_keys(state: dict[str, torch.Tensor], rules: list[tuple[str, str]]) -> di
             key = re.sub(pattern, repl, key)
         out[key] = value
     return out
+
+
+def load_exact(model: torch.nn.Module, state: dict[str, torch.Tensor], may_be_missing=()) -> torch.nn.Module:
+    """Load `state` into `model`, every tensor accounted for; else one line naming the first tensors that do
+    not fit (missing, unexpected, or of another shape)."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state and k not in set(may_be_missing)]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in state
+              if k in own and state[k].shape != own[k].shape]
+    problems = [f"{what} {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}"
+                for what, names in (("missing", missing), ("unexpected", unexpected), ("shape", shapes)) if names]
+    if problems:
+        raise CheckpointError(f"checkpoint does not fit the model: {'; '.join(problems)}")
+    model.load_state_dict(state, strict=False)
+    return model
