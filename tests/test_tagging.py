@@ -5,7 +5,8 @@ import torch
 from tiny_model import LABELS, tiny_model
 from videos import BIKES, BUNNY, CARPHONE, index_of, write_video
 
-from tubelet.tag.tagger import Tagger, merge_segments
+from tubelet.tag.segments import SegmentRules, merge_segments
+from tubelet.tag.tagger import Tagger
 from tubelet.video.decode import probe, read_frames
 from tubelet.video.preprocess import Preprocessor
 from tubelet.video.sampling import plan_windows, sample_times
@@ -108,10 +109,40 @@ def test_vivit_style_offset_rescale():
 def test_segments_merge_runs_and_tile_the_file():
     windows = [{"start": s, "end": s + 2.0} for s in (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)]
     probs = torch.tensor([[.9, .1], [.8, .2], [.3, .7], [.4, .6], [.45, .55], [.6, .4]])
-    segs = merge_segments(windows, probs, {0: "a", 1: "b"}, duration=7.0)
+    plain = SegmentRules.plain()
+    segs = merge_segments(windows, probs, {0: "a", 1: "b"}, duration=7.0, rules=plain)
     assert [(s["label"], s["start"], s["end"]) for s in segs] == [("a", 0.0, 2.5), ("b", 2.5, 5.5), ("a", 5.5, 7.0)]
     assert segs[1]["score"] == pytest.approx((.7 + .6 + .55) / 3)
-    assert [s["label"] for s in merge_segments(windows, probs, {0: "a", 1: "b"}, 7.0, min_score=0.65)] == ["a"]
+    strict = merge_segments(windows, probs, {0: "a", 1: "b"}, 7.0, min_score=0.65, rules=plain)
+    assert [s["label"] for s in strict] == ["a"]
+
+
+def _timeline(probs, rules, cuts=()):
+    windows = [{"start": float(s), "end": float(s) + 2.0} for s in range(len(probs))]
+    segs = merge_segments(windows, torch.tensor(probs), {0: "a", 1: "b"}, len(probs) + 1.0, rules=rules, cuts=cuts)
+    return [(s["label"], s["start"], s["end"]) for s in segs]
+
+
+def test_hysteresis_needs_more_to_open_a_segment_than_to_keep_one():
+    doubtful = [[.9, .1], [.8, .2], [.45, .55], [.8, .2], [.9, .1]]        # one window barely prefers b
+    assert _timeline(doubtful, SegmentRules.plain())[1][0] == "b"
+    assert _timeline(doubtful, SegmentRules(smooth=1, open=0.6, keep=0.3, min_duration=0)) == [("a", 0.0, 6.0)]
+    clear = [[.9, .1], [.8, .2], [.1, .9], [.1, .9], [.2, .8]]           # b clearly opens
+    assert [x[0] for x in _timeline(clear, SegmentRules(smooth=1, open=0.6, keep=0.3, min_duration=0))] == ["a", "b"]
+
+
+def test_min_duration_absorbs_short_segments_and_smoothing_averages_neighbours():
+    flicker = [[.9, .1], [.9, .1], [.3, .7], [.9, .1], [.9, .1]]
+    assert len(_timeline(flicker, SegmentRules.plain())) == 3
+    assert _timeline(flicker, SegmentRules(smooth=1, open=0, keep=0, min_duration=1.5)) == [("a", 0.0, 6.0)]
+    assert _timeline(flicker, SegmentRules(smooth=3, open=0, keep=0, min_duration=0)) == [("a", 0.0, 6.0)]
+
+
+def test_segments_never_cross_a_cut():
+    same = [[.9, .1]] * 6
+    assert _timeline(same, SegmentRules(), cuts=[2.6]) == [("a", 0.0, 2.6), ("a", 2.6, 7.0)]
+    # a shot shorter than the window spacing still gets a segment, labelled by the nearest window
+    assert _timeline(same, SegmentRules(), cuts=[2.6, 2.8]) == [("a", 0.0, 2.6), ("a", 2.6, 2.8), ("a", 2.8, 7.0)]
 
 
 def test_batch_size_does_not_change_the_answer():

@@ -34,7 +34,7 @@ def cmd_tag(args) -> int:
     name = args.model or default_model()
     torch.set_num_threads(args.threads or torch.get_num_threads())
     tagger = Tagger(load_model(name), name=str(args.model or "default"), batch_size=args.batch_size, top_k=args.top_k,
-                    precision=args.precision, single_view=args.single_view)
+                    precision=args.precision, single_view=args.single_view, shots=args.shots)
     job = Job(args.inputs, fmt=args.format, out=Path(args.output) if args.output else None,
               plot=Path(args.plot) if args.plot else None, window=args.window, stride=args.stride,
               min_score=args.min_score, progress=progress_choice(args), resume=args.resume)
@@ -73,6 +73,8 @@ def add_commands(sub):
                    help="bf16 autocast, int8 dynamic quantization of the linear layers, or torch.compile")
     t.add_argument("--single-view", action="store_true",
                    help="one forward pass per window, without averaging over the model's symmetric views (faster)")
+    t.add_argument("--shots", action="store_true",
+                   help="detect hard cuts: segments never cross one, and the output lists the shots")
     t.add_argument("--resume", action="store_true", help="skip files already in the jsonl -o FILE and append")
     t.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

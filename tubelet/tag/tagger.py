@@ -4,9 +4,9 @@
   transformers video-classification pipeline looks only at the first 16 frames).
 - `window`/`stride` seconds: a timeline. Each window is sampled to the model's frame count; a file
   shorter than a window is one window (frames repeat when it has fewer than needed).
-- File labels = the mean of the window probabilities. Segments = runs of windows with the same top
-  label; each window owns the time closer to its centre than to its neighbours', so segments tile the
-  file without overlapping.
+- File labels = the mean of the window probabilities. Segments follow the rules of segments.py (smoothing,
+  hysteresis, a minimum duration; never across a cut when `shots` is on).
+The decode side is reader.py (it can run in other processes); this file owns the model.
 """
 from __future__ import annotations
 
@@ -17,34 +17,19 @@ from typing import Callable
 import torch
 
 from ..constants import WINDOW_SECONDS_KEY
-from ..video.decode import VideoInfo, probe, read_frames, to_rgb
+from ..video.decode import VideoInfo, probe
 from ..video.preprocess import Preprocessor
-from ..video.sampling import plan_windows, sample_times
+from ..video.sampling import plan_windows
+from ..video.shots import shots as shot_spans
 from ..video.symmetry import averaged_probabilities, model_views
 from .precision import fast_forward
+from .reader import ClipReader, DecodedExtras
+from .segments import SegmentRules, merge_segments
 
 
 def top_k(probs: torch.Tensor, id2label: dict[int, str], k: int) -> list[dict]:
     scores, idx = probs.topk(min(k, probs.numel()))
     return [{"label": id2label.get(int(i), str(int(i))), "score": round(float(s), 6)} for s, i in zip(scores, idx)]
-
-
-def merge_segments(windows: list[dict], probs: torch.Tensor, id2label: dict[int, str], duration: float,
-                   min_score: float = 0.0) -> list[dict]:
-    centres = [(w["start"] + w["end"]) / 2 for w in windows]
-    bounds = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [duration]
-    top = probs.argmax(dim=1).tolist()
-    segments, i = [], 0
-    while i < len(top):
-        j = i
-        while j + 1 < len(top) and top[j + 1] == top[i]:
-            j += 1
-        score = float(probs[i:j + 1, top[i]].mean())
-        if score >= min_score:
-            segments.append({"start": round(bounds[i], 3), "end": round(bounds[j + 1], 3),
-                             "label": id2label.get(top[i], str(top[i])), "score": round(score, 6)})
-        i = j + 1
-    return segments
 
 
 @dataclass
@@ -58,10 +43,15 @@ class TagResult:
     info: VideoInfo | None = field(default=None, repr=False)
     probs: torch.Tensor | None = field(default=None, repr=False)      # (windows, classes)
     id2label: dict[int, str] = field(default_factory=dict, repr=False)
+    shots: list[dict] | None = None                                   # [{start, end}] when cuts were detected
+    thumbnails: dict[int, bytes] = field(default_factory=dict, repr=False)   # window index -> JPEG
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "duration": round(self.duration, 3), "model": self.model, "labels": self.labels,
-                "windows": self.windows, "segments": self.segments}
+        doc = {"file": self.file, "duration": round(self.duration, 3), "model": self.model, "labels": self.labels,
+               "windows": self.windows, "segments": self.segments}
+        if self.shots is not None:
+            doc["shots"] = self.shots
+        return doc
 
 
 def _l3_cache_bytes(default: int = 32 * 2**20) -> int:
@@ -83,7 +73,8 @@ def auto_batch_size(cfg, most: int = 8, cache_bytes: int | None = None) -> int:
 
 class Tagger:
     def __init__(self, model: torch.nn.Module, name: str = "", batch_size: int | None = None, top_k: int = 5,
-                 precision: str = "fp32", single_view: bool = False):
+                 precision: str = "fp32", single_view: bool = False, rules: SegmentRules | None = None,
+                 shots: bool = False):
         cfg = getattr(model.config, "encoder", model.config)
         if not getattr(model.config, "num_labels", 0):
             raise ValueError("this model has no classification head (a pretraining or feature model); it cannot tag")
@@ -94,6 +85,8 @@ class Tagger:
         self.forward = fast_forward(self.model, precision)
         self.num_frames, self.id2label = cfg.num_frames, cfg.id2label
         self.pre = Preprocessor.from_config(getattr(model, "preprocessor", None), cfg.image_size)
+        self.reader = ClipReader(self.pre, self.num_frames)
+        self.rules, self.shots = rules or SegmentRules(), shots
         # a model trained on short clips (the camera-motion default) says which window it expects
         self.default_window = (getattr(model, "preprocessor", None) or {}).get(WINDOW_SECONDS_KEY)
         # a model trained with label symmetries (mirrors, time reversal) is run on every view of each window
@@ -107,42 +100,42 @@ class Tagger:
         return plan_windows(info.duration, None if window == "file" else window, stride)
 
     @torch.inference_mode()
-    def _classify(self, clips: list[torch.Tensor]) -> torch.Tensor:
+    def classify(self, clips: list[torch.Tensor]) -> torch.Tensor:
+        """Window frames (T, 3, H, W) uint8 -> probabilities (windows, labels), averaged over the model's views."""
         x = self.pre.normalize(torch.stack(clips))
         if self.views:
             return averaged_probabilities(self.forward, x, self.views)
         return self.forward(x).float().softmax(dim=-1)
 
     def tag(self, path: str | Path, window: float | str | None = None, stride: float | None = None,
-            min_score: float = 0.0,
-            info: VideoInfo | None = None, on_window: Callable[[int], None] | None = None) -> TagResult:
+            min_score: float = 0.0, info: VideoInfo | None = None, on_window: Callable[[int], None] | None = None,
+            thumbnails: bool = False) -> TagResult:
         info = info or probe(path)
         spans = self.plan(info, window, stride)
-        n = self.num_frames
-        times = [t for s, e in spans for t in sample_times(s, e, n)]
-        slots: dict[int, list] = {}
-        ready: list[int] = []
+        extras = DecodedExtras()
+        ready: list[tuple[int, torch.Tensor]] = []
         probs: dict[int, torch.Tensor] = {}
 
         def flush(force: bool = False):
             while ready and (force or len(ready) >= self.batch_size):
                 batch, ready[:] = ready[:self.batch_size], ready[self.batch_size:]
-                out = self._classify([torch.stack(slots.pop(w)) for w in batch])
-                probs.update(zip(batch, out))
+                probs.update(zip([w for w, _ in batch], self.classify([clip for _, clip in batch])))
                 if on_window:
                     on_window(len(batch))
 
-        convert = lambda frame, rotation: self.pre.frame(to_rgb(frame, rotation))  # noqa: E731
-        for i, frame in read_frames(path, times, info, convert=convert):
-            w, slot = divmod(i, n)
-            frames = slots.setdefault(w, [None] * n)
-            frames[slot] = frame
-            if all(f is not None for f in frames):
-                ready.append(w)
-                flush()
+        for w, clip in self.reader.windows(path, info, spans, shots=self.shots, thumbnails=thumbnails, extras=extras):
+            ready.append((w, clip))
+            flush()
         flush(force=True)
-        p = torch.stack([probs[w] for w in range(len(spans))])
-        windows = [{"start": round(s, 3), "end": round(e, 3), "labels": top_k(p[w], self.id2label, self.k)}
+        return self.result(path, info, spans, torch.stack([probs[w] for w in range(len(spans))]), min_score, extras)
+
+    def result(self, path, info: VideoInfo, spans, probs: torch.Tensor, min_score: float = 0.0,
+               extras: DecodedExtras | None = None) -> TagResult:
+        """Window probabilities -> the file's labels, windows and segments."""
+        extras = extras or DecodedExtras()
+        windows = [{"start": round(s, 3), "end": round(e, 3), "labels": top_k(probs[w], self.id2label, self.k)}
                    for w, (s, e) in enumerate(spans)]
-        return TagResult(str(path), info.duration, self.name, top_k(p.mean(dim=0), self.id2label, self.k), windows,
-                         merge_segments(windows, p, self.id2label, info.duration, min_score), info, p, self.id2label)
+        segments = merge_segments(windows, probs, self.id2label, info.duration, min_score, self.rules, extras.cuts)
+        shots = [{"start": a, "end": b} for a, b in shot_spans(extras.cuts, info.duration)] if self.shots else None
+        return TagResult(str(path), info.duration, self.name, top_k(probs.mean(dim=0), self.id2label, self.k),
+                         windows, segments, info, probs, self.id2label, shots, extras.thumbnails)

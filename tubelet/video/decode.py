@@ -143,12 +143,13 @@ def to_rgb(frame, rotation: int) -> np.ndarray:
 
 
 def read_frames(path: str | os.PathLike, times: Sequence[float], info: VideoInfo | None = None,
-                convert=to_rgb) -> Iterator[tuple[int, object]]:
+                convert=to_rgb, watch=None) -> Iterator[tuple[int, object]]:
     """Yield `(i, convert(frame, rotation))` for each `times[i]` (seconds from the first frame), in time order.
 
     One forward decode. A frame shown at several requested times is converted once. Times past the last
     frame get the last frame; if the stream ends well before the times asked for, the file is truncated
-    and a VideoError says so."""
+    and a VideoError says so. `watch(time, frame)`, if given, sees every decoded frame (shot detection,
+    thumbnails), and the decode then runs to the end of the stream."""
     av = _av()
     info = info or probe(path)
     order = sorted(range(len(times)), key=lambda i: times[i])
@@ -159,12 +160,14 @@ def read_frames(path: str | os.PathLike, times: Sequence[float], info: VideoInfo
         try:
             for index, frame in enumerate(container.decode(stream)):
                 t = frame.time - info.start if frame.time is not None else index * frame_step
+                if watch is not None:
+                    watch(t, frame)
                 while k < len(order) and times[order[k]] < t and last is not None:
                     if last_converted is None:
                         last_converted = convert(last, info.rotation)
                     yield order[k], last_converted
                     k += 1
-                if k == len(order):
+                if k == len(order) and watch is None:
                     break
                 last, last_converted, last_time = frame, None, t
         except av.error.FFmpegError as e:
