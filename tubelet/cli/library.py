@@ -34,6 +34,8 @@ def cmd_index(args) -> int:
             raise UsageError("--window takes seconds or 'file'") from None
         if window <= 0:
             raise UsageError("--window must be positive seconds")
+    from ..library.db import open_library
+    open_library(_db(args)).close()          # a database that cannot be written fails now, not after loading the model
     name = args.model or default_model()
     if args.threads:
         torch.set_num_threads(args.threads)

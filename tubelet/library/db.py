@@ -86,6 +86,10 @@ def default_path() -> str:
 
 def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
     uri = f"file:{path.resolve().as_posix()}?mode={'ro' if read_only else 'rwc'}"
+    if read_only and not (os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)):
+        # a WAL database on read-only storage: nobody can be writing it, and SQLite could not create its
+        # shared-memory file, so read it as immutable
+        uri += "&immutable=1"
     con = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)   # transactions are explicit
     con.row_factory = sqlite3.Row
     con.execute("PRAGMA foreign_keys = ON")
