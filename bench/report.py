@@ -1,9 +1,9 @@
 """`make bench`: every benchmark in one run, written to docs/benchmarks.md (+ docs/attention-bench.png).
 
 Sections: start-up of the command (bench/startup.py), attention layers (tubelet.lab.attention_bench), tubelet vs
-transformers (bench/models.py), fast paths (bench/precision.py), the end-to-end race (bench/race.py). Each prints
-ratios against a reference measured in the same run. --quick runs small configurations (a smoke run; its numbers
-mean little).
+transformers (bench/models.py), fast paths (bench/precision.py), the end-to-end race (bench/race.py), the library
+(bench/library.py). Each prints ratios against a reference measured in the same run. --quick runs small
+configurations (a smoke run; its numbers mean little).
 
 The whole run takes about an hour on 2 cores, so each finished section is saved at once (runs/bench/, and
 docs/benchmarks.md is rewritten with what is done so far): an interrupted run loses at most the section it
@@ -19,12 +19,12 @@ from pathlib import Path
 
 import torch
 
-from bench import models, precision, race, startup
+from bench import library, models, precision, race, startup
 from tubelet.atomic import atomic_write, atomic_write_text
 from tubelet.lab import attention_bench as ab
 from tubelet.lab.measure import hardware
 
-SECTIONS = ("startup", "attention", "models", "precision", "race")
+SECTIONS = ("startup", "attention", "models", "precision", "race", "library")
 
 
 def attention(quick: bool, out: Path, device: str) -> tuple[str, object]:
@@ -53,6 +53,11 @@ def fast_paths(quick: bool) -> tuple[str, object]:
 def start_up(quick: bool) -> tuple[str, object]:
     md, rows = startup.run(reps=1 if quick else 7)
     return "\n".join(["## Start-up: the command line in a fresh process (`bench/startup.py`)", "", md]), rows
+
+
+def the_library(quick: bool) -> tuple[str, object]:
+    md, rows = library.run(files=2000 if quick else 100_000, index_files=0 if quick else 8)
+    return "\n".join(["## The library: search at 100,000 files, index throughput (`bench/library.py`)", "", md]), rows
 
 
 def the_race(quick: bool) -> tuple[str, object]:
@@ -104,7 +109,7 @@ def main(argv=None):
         if saved:
             print(f"resuming: reusing {', '.join(saved)} from {store}", flush=True)
     measure = {"startup": lambda: start_up(args.quick), "attention": lambda: attention(args.quick, out, device),
-               "models": lambda: model_speed(args.quick),
+               "models": lambda: model_speed(args.quick), "library": lambda: the_library(args.quick),
                "precision": lambda: fast_paths(args.quick), "race": lambda: the_race(args.quick)}
     for section in SECTIONS:
         if section in saved or section in args.skip:

@@ -3,7 +3,8 @@
 Each clip is a `tubelet demo-clip` (seeds 0..N-1: static, pan left, zoom in, tilt down, roll, pan right over one
 real photo), tagged once by the bundled model (2 s windows every 1 s); every rule setting is then applied to the
 same window probabilities. Reported: the share of time whose segment label is the true move (accuracy over time),
-and segments per clip (the truth has 6). Run: .venv/bin/python -m bench.segment_rules [--clips 5]
+and segments per clip (the truth has 6).
+Run: .venv/bin/python -m bench.segment_rules [--clips 5] [--window 1 --stride 0.5]
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def time_accuracy(segments: list[dict], truth: list[dict], duration: float, step
     return float(np.mean([label_at(segments, t) == label_at(truth, t) for t in ts]))
 
 
-def measure(clips: int = 5) -> list[dict]:
+def measure(clips: int = 5, window: float | None = None, stride: float | None = None) -> list[dict]:
     tagger = Tagger(load_model(bundled_model_path()), name="default")
     tagged = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -41,7 +42,7 @@ def measure(clips: int = 5) -> list[dict]:
             frames, truth = make_shot_sequence(DEMO_SHOTS, np.random.default_rng(seed))
             path = Path(tmp) / f"demo{seed}.mp4"
             write_mp4(path, frames, 25.0, crf=20)
-            tagged.append((tagger.tag(path), truth))
+            tagged.append((tagger.tag(path, window, stride), truth))
     rows = []
     for values in itertools.product(*GRID.values()):
         rules = SegmentRules(**dict(zip(GRID, values)))
@@ -55,13 +56,13 @@ def measure(clips: int = 5) -> list[dict]:
     return rows
 
 
-def markdown(rows: list[dict], clips: int) -> str:
+def markdown(rows: list[dict], clips: int, window: str = "2 s windows every 1 s") -> str:
     plain = next(r for r in rows if (r["smooth"], r["open"], r["keep"], r["min_duration"]) == (1, 0.0, 0.0, 0.0))
     default = SegmentRules()
     chosen = next(r for r in rows if (r["smooth"], r["open"], r["keep"], r["min_duration"]) ==
                   (default.smooth, default.open, default.keep, default.min_duration))
     best = sorted(rows, key=lambda r: (-r["accuracy"], abs(r["segments"] - 6)))[:8]
-    lines = [f"{clips} demo clips (seeds 0-{clips - 1}, 6 true moves each), bundled model, 2 s windows every 1 s; "
+    lines = [f"{clips} demo clips (seeds 0-{clips - 1}, 6 true moves each), bundled model, {window}; "
              "accuracy = share of time whose segment label is the true move (mean over clips; worst clip).", "",
              "| rules | smooth | open | keep | min duration s | accuracy | worst clip | segments per clip |",
              "|---|---|---|---|---|---|---|---|"]
@@ -71,12 +72,16 @@ def markdown(rows: list[dict], clips: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(clips: int = 5) -> tuple[str, list[dict]]:
-    rows = measure(clips)
-    return markdown(rows, clips), rows
+def run(clips: int = 5, window: float | None = None, stride: float | None = None) -> tuple[str, list[dict]]:
+    rows = measure(clips, window, stride)
+    what = f"{window:g} s windows every {stride:g} s" if window else "2 s windows every 1 s"
+    return markdown(rows, clips, what), rows
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--clips", type=int, default=5)
-    print(run(ap.parse_args().clips)[0])
+    ap.add_argument("--window", type=float, help="seconds (default: the model's own, 2 s)")
+    ap.add_argument("--stride", type=float)
+    args = ap.parse_args()
+    print(run(args.clips, args.window, args.stride)[0])

@@ -257,9 +257,18 @@ def test_migrations_from_the_first_schema_keep_the_data(tmp_path):
 
 def test_workers_give_the_same_library(tmp_path, model):
     folder = videos_in(tmp_path / "v")
-    for n in (0, 2):
+    for n in (0, 1, 2):
         assert index(folder, "--db", tmp_path / f"w{n}.db", "--model", model, "--window", "2",
                      "--workers", str(n)).returncode == 0
     query = 'SELECT f.path, s.start, s."end", s.label, round(s.score, 5) FROM segments s JOIN files f ON ' \
             "f.id = s.file_id ORDER BY f.path, s.start"
-    assert rows(tmp_path / "w0.db", query) == rows(tmp_path / "w2.db", query)
+    assert rows(tmp_path / "w0.db", query) == rows(tmp_path / "w1.db", query) == rows(tmp_path / "w2.db", query)
+
+
+def test_the_search_benchmark_uses_the_label_index(tmp_path):
+    """bench/library.py at small scale: its synthetic library has the real schema and search walks the index."""
+    from bench.library import search_latency, synthetic_library
+    segments = synthetic_library(tmp_path / "s.db", 300)
+    rows = {r["query"]: r for r in search_latency(tmp_path / "s.db", reps=1)}
+    assert segments > 300 and "USING INDEX segments_by_label" in rows["plan"]["plan"]
+    assert rows["top 20 of a common label"]["hits"] == 20

@@ -29,3 +29,23 @@ def resolve_device(device: str | None) -> str:
 def progress_choice(args) -> bool | None:
     """--progress forces the bar, -q hides it, neither: a bar only when stderr is a terminal."""
     return True if getattr(args, "progress", False) else (False if args.quiet else None)
+
+
+def add_segment_options(p):
+    """The segment rules of tag/segments.py (defaults chosen by measurement: bench/segment_rules.py)."""
+    g = p.add_argument_group("segments")
+    g.add_argument("--smooth", type=int, help="windows averaged before labelling (default 3; 1 = none)")
+    g.add_argument("--open-score", type=float, help="score a new label needs to start a segment (default 0.5)")
+    g.add_argument("--keep-score", type=float, help="score the current label needs to go on (default 0.4)")
+    g.add_argument("--min-duration", type=float, help="shorter segments join a neighbour (seconds, default 1)")
+
+
+def segment_rules(args):
+    from ..tag.segments import SegmentRules
+    d = SegmentRules()
+    if args.smooth is not None and args.smooth < 1:
+        raise UsageError("--smooth must be at least 1")
+    return SegmentRules(smooth=d.smooth if args.smooth is None else args.smooth,
+                        open=d.open if args.open_score is None else args.open_score,
+                        keep=d.keep if args.keep_score is None else args.keep_score,
+                        min_duration=d.min_duration if args.min_duration is None else args.min_duration)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from ..constants import PRECISIONS
-from .common import UsageError, default_model, progress_choice
+from .common import UsageError, add_segment_options, default_model, progress_choice, segment_rules
 
 
 def _db_option(p):
@@ -22,7 +22,6 @@ def cmd_index(args) -> int:
 
     from ..checkpoints.convert import load_model
     from ..library.indexer import IndexJob, run_index
-    from ..tag.segments import SegmentRules
     from ..tag.tagger import Tagger
     if args.workers < 0:
         raise UsageError("--workers must be 0 (decode in this process) or more")
@@ -39,11 +38,7 @@ def cmd_index(args) -> int:
     name = args.model or default_model()
     if args.threads:
         torch.set_num_threads(args.threads)
-    defaults = SegmentRules()
-    rules = SegmentRules(smooth=args.smooth or defaults.smooth,
-                         open=defaults.open if args.open_score is None else args.open_score,
-                         keep=defaults.keep if args.keep_score is None else args.keep_score,
-                         min_duration=defaults.min_duration if args.min_duration is None else args.min_duration)
+    rules = segment_rules(args)
     tagger = Tagger(load_model(name), name=str(args.model or "default"), batch_size=args.batch_size,
                     precision=args.precision, rules=rules, shots=not args.no_shots)
     job = IndexJob(args.inputs, _db(args), window=window, stride=args.stride, shots=not args.no_shots,
@@ -114,10 +109,7 @@ def add_commands(sub):
     i.add_argument("--retag", action="store_true", help="re-tag files tagged by another model or other settings")
     i.add_argument("--prune", action="store_true", help="drop files that no longer exist")
     i.add_argument("--no-shots", action="store_true", help="do not detect cuts (segments may then cross them)")
-    i.add_argument("--smooth", type=int, help="windows averaged before labelling (default 3)")
-    i.add_argument("--open-score", type=float, help="score a new label needs to start a segment (default 0.5)")
-    i.add_argument("--keep-score", type=float, help="score the current label needs to go on (default 0.4)")
-    i.add_argument("--min-duration", type=float, help="shorter segments join a neighbour (seconds, default 1)")
+    add_segment_options(i)
     i.add_argument("--batch-size", type=int)
     i.add_argument("--precision", choices=PRECISIONS, default="fp32")
     i.add_argument("--threads", type=int, help="torch CPU threads")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..constants import OUTPUT_FORMATS, PRECISIONS
-from .common import UsageError, default_model, progress_choice
+from .common import UsageError, add_segment_options, default_model, progress_choice, segment_rules
 
 DEMO_SHOTS = [("static", 2.0), ("pan_left", 3.0), ("zoom_in", 3.0), ("tilt_down", 2.5), ("roll_clockwise", 2.5),
               ("pan_right", 3.0)]
@@ -34,7 +34,8 @@ def cmd_tag(args) -> int:
     name = args.model or default_model()
     torch.set_num_threads(args.threads or torch.get_num_threads())
     tagger = Tagger(load_model(name), name=str(args.model or "default"), batch_size=args.batch_size, top_k=args.top_k,
-                    precision=args.precision, single_view=args.single_view, shots=args.shots)
+                    precision=args.precision, single_view=args.single_view, shots=args.shots,
+                    rules=segment_rules(args))
     job = Job(args.inputs, fmt=args.format, out=Path(args.output) if args.output else None,
               plot=Path(args.plot) if args.plot else None, window=args.window, stride=args.stride,
               min_score=args.min_score, progress=progress_choice(args), resume=args.resume)
@@ -78,6 +79,7 @@ def add_commands(sub):
     t.add_argument("--resume", action="store_true", help="skip files already in the jsonl -o FILE and append")
     t.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_segment_options(t)
     t.set_defaults(func=cmd_tag)
 
     dc = sub.add_parser("demo-clip", help="write a clip whose camera does a known series of moves (for trying tag)")

@@ -116,6 +116,8 @@ def _worker(reader, tasks, results, window, stride, shots):
     torch.set_num_threads(1)
     while (task := tasks.get()) is not None:
         for message in decode_file(reader, *task, window, stride, shots):
+            if message[0] == "window":      # as numpy: torch would share the tensor through this process's
+                message = (*message[:3], message[3].numpy())    # file descriptors, gone once it exits
             results.put(message)
 
 
@@ -227,7 +229,7 @@ def _tag_all(job, tagger, con, model, todo, stats, counts, window) -> bool:
             kind, i = message[0], message[1]
             path = todo[i]
             if kind == "window":
-                pending.append((i, message[2], message[3]))
+                pending.append((i, message[2], torch.as_tensor(message[3])))
                 classify()
                 continue
             if kind == "done":
