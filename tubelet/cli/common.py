@@ -34,9 +34,11 @@ def progress_choice(args) -> bool | None:
 def add_segment_options(p):
     """The segment rules of tag/segments.py (defaults chosen by measurement: bench/segment_rules.py)."""
     g = p.add_argument_group("segments")
-    g.add_argument("--smooth", type=int, help="windows averaged before labelling (default 3; 1 = none)")
-    g.add_argument("--open-score", type=float, help="score a new label needs to start a segment (default 0.5)")
-    g.add_argument("--keep-score", type=float, help="score the current label needs to go on (default 0.4)")
+    g.add_argument("--smooth", type=int, help="windows averaged before labelling (default 1: none; try 3)")
+    g.add_argument("--open-score", type=float,
+                   help="score a new label needs to start a segment (default 0: hysteresis off; try 0.5)")
+    g.add_argument("--keep-score", type=float,
+                   help="score the current label needs to go on while no other can open (default 0; try 0.4)")
     g.add_argument("--min-duration", type=float, help="shorter segments join a neighbour (seconds, default 1)")
 
 
