@@ -3,6 +3,7 @@
     models.py    cost, info, export, parity        (what a model is and costs; checkpoints)
     tag.py       tag, demo-clip                    (tagging video files)
     library.py   index, search, library            (a library of tagged videos in SQLite)
+    serve.py     serve                             (the library in a browser)
     training.py  synth, train, pretrain, eval      (data, training, evaluation)
     lab.py       experiment, bench                 (the papers' experiments, benchmarks)
 
@@ -18,14 +19,14 @@ import sys
 
 from ..constants import VERSION
 from ..errors import TubeletError
-from . import lab, library, models, tag, training
+from . import lab, library, models, serve, tag, training
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tubelet", description="Video transformers: tokens, attention costs, checkpoints.")
     p.add_argument("--version", action="version", version=f"tubelet {VERSION}")
     sub = p.add_subparsers(dest="command", required=True)
-    for group in (models, tag, library, training, lab):
+    for group in (models, tag, library, serve, training, lab):
         group.add_commands(sub)
     return p
 
