@@ -2,8 +2,8 @@
 
 Sections: start-up of the command (bench/startup.py), attention layers (tubelet.lab.attention_bench), tubelet vs
 transformers (bench/models.py), fast paths (bench/precision.py), the end-to-end race (bench/race.py), the library
-(bench/library.py). Each prints ratios against a reference measured in the same run. --quick runs small
-configurations (a smoke run; its numbers mean little).
+(bench/library.py), the web server under load (bench/serve_load.py). Each prints ratios against a reference
+measured in the same run. --quick runs small configurations (a smoke run; its numbers mean little).
 
 The whole run takes about an hour on 2 cores, so each finished section is saved at once (runs/bench/, and
 docs/benchmarks.md is rewritten with what is done so far): an interrupted run loses at most the section it
@@ -19,12 +19,12 @@ from pathlib import Path
 
 import torch
 
-from bench import library, models, precision, race, startup
+from bench import library, models, precision, race, serve_load, startup
 from tubelet.atomic import atomic_write, atomic_write_text
 from tubelet.lab import attention_bench as ab
 from tubelet.lab.measure import hardware
 
-SECTIONS = ("startup", "attention", "models", "precision", "race", "library")
+SECTIONS = ("startup", "attention", "models", "precision", "race", "library", "serve")
 
 
 def attention(quick: bool, out: Path, device: str) -> tuple[str, object]:
@@ -58,6 +58,11 @@ def start_up(quick: bool) -> tuple[str, object]:
 def the_library(quick: bool) -> tuple[str, object]:
     md, rows = library.run(files=2000 if quick else 100_000, index_files=0 if quick else 8)
     return "\n".join(["## The library: search at 100,000 files, index throughput (`bench/library.py`)", "", md]), rows
+
+
+def the_server(quick: bool) -> tuple[str, object]:
+    md, rows = serve_load.run(files=2000 if quick else 100_000, clients=10 if quick else 50, seconds=5 if quick else 30)
+    return "\n".join(["## `tubelet serve` under load (`bench/serve_load.py`)", "", md]), rows
 
 
 def the_race(quick: bool) -> tuple[str, object]:
@@ -110,6 +115,7 @@ def main(argv=None):
             print(f"resuming: reusing {', '.join(saved)} from {store}", flush=True)
     measure = {"startup": lambda: start_up(args.quick), "attention": lambda: attention(args.quick, out, device),
                "models": lambda: model_speed(args.quick), "library": lambda: the_library(args.quick),
+               "serve": lambda: the_server(args.quick),
                "precision": lambda: fast_paths(args.quick), "race": lambda: the_race(args.quick)}
     for section in SECTIONS:
         if section in saved or section in args.skip:

@@ -67,14 +67,15 @@ def test_make_bench_saves_each_section_and_resume_reuses_it(tmp_path):
     import sys
     from pathlib import Path
     root = Path(__file__).resolve().parents[1]
-    cmd = [sys.executable, "-m", "bench.report", "--quick", "--skip", "models", "precision", "race", "library",
+    cmd = [sys.executable, "-m", "bench.report", "--quick", "--skip", "models", "precision", "race", "library", "serve",
            "--out", str(tmp_path / "docs"), "--parts", str(tmp_path / "parts")]
     first = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     part = tmp_path / "parts" / "quick" / "attention.json"
     saved = part.read_text()
     doc = (tmp_path / "docs" / "benchmarks.md").read_text()
-    assert "## Attention layers" in doc and "_Not measured in this run: models, precision, race, library._" in doc
+    assert "## Attention layers" in doc
+    assert "_Not measured in this run: models, precision, race, library, serve._" in doc
     assert "## Start-up" in doc and "| `tubelet --help` |" in doc
     again = subprocess.run(cmd + ["--resume"], cwd=root, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr

