@@ -42,7 +42,8 @@ def cmd_index(args) -> int:
     tagger = Tagger(load_model(name), name=str(args.model or "default"), batch_size=args.batch_size,
                     precision=args.precision, rules=rules, shots=not args.no_shots)
     job = IndexJob(args.inputs, _db(args), window=window, stride=args.stride, shots=not args.no_shots,
-                   workers=args.workers, retag=args.retag, prune=args.prune, progress=progress_choice(args))
+                   workers=args.workers, ray=args.ray, ray_ship=args.ray_ship, model=name, retag=args.retag,
+                   prune=args.prune, progress=progress_choice(args))
     rc, counts = run_index(job, tagger, name)
     rate = counts.indexed / counts.seconds if counts.seconds else 0.0
     print(f"tubelet index: {counts.indexed} files tagged ({counts.windows} windows, {rate:.2f} files/s), "
@@ -106,6 +107,11 @@ def add_commands(sub):
     i.add_argument("--stride", type=float, help="seconds between window starts (default: window / 2)")
     i.add_argument("--workers", type=int, default=0,
                    help="decode in N processes while this one runs the model (default 0: all in this process)")
+    i.add_argument("--ray", nargs="?", const=True, metavar="ADDRESS",
+                   help="decode and tag on a Ray cluster (its address, e.g. ray://head:10001 or auto; alone: a local "
+                        "Ray instance); results come back here to be written")
+    i.add_argument("--ray-ship", action="store_true",
+                   help="with --ray: send each file through Ray's object store (no shared filesystem needed)")
     i.add_argument("--retag", action="store_true", help="re-tag files tagged by another model or other settings")
     i.add_argument("--prune", action="store_true", help="drop files that no longer exist")
     i.add_argument("--no-shots", action="store_true", help="do not detect cuts (segments may then cross them)")

@@ -42,6 +42,9 @@ class IndexJob:
     stride: float | None = None
     shots: bool = True
     workers: int = 0
+    ray: str | bool | None = None        # None: no Ray; True: start or join a local instance; str: its address
+    ray_ship: bool = False               # send file bytes through Ray's object store (no shared filesystem)
+    model: str = ""
     retag: bool = False
     prune: bool = False
     progress: bool | None = None
@@ -209,8 +212,15 @@ def _tag_all(job, tagger, con, model, todo, stats, counts, window) -> bool:
     from tqdm import tqdm
     t0 = time.time()
     shots = job.shots
-    messages = (_in_workers(tagger.reader, todo, window, job.stride, shots, job.workers) if job.workers > 0
-                else _in_process(tagger.reader, todo, window, job.stride, shots))
+    if job.ray is not None:
+        from .on_ray import on_ray
+        messages = on_ray(todo, address=job.ray if isinstance(job.ray, str) else None, model=job.model,
+                          precision=tagger.precision, batch_size=tagger.batch_size, single_view=tagger.views is None,
+                          window=window, stride=job.stride, shots=shots, ship=job.ray_ship)
+    elif job.workers > 0:
+        messages = _in_workers(tagger.reader, todo, window, job.stride, shots, job.workers)
+    else:
+        messages = _in_process(tagger.reader, todo, window, job.stride, shots)
     bar = tqdm(total=len(todo), unit="file", desc="index", file=sys.stderr, dynamic_ncols=True,
                disable=(not job.progress) if job.progress is not None else None)
     pending: list[tuple[int, int, object]] = []           # (file, window, frames) waiting for a batch
@@ -232,11 +242,15 @@ def _tag_all(job, tagger, con, model, todo, stats, counts, window) -> bool:
                 pending.append((i, message[2], torch.as_tensor(message[3])))
                 classify()
                 continue
-            if kind == "done":
-                _, _, info, spans, extras = message
-                classify(force=True)
-                mine = probs.pop(i, {})
-                p = torch.stack([mine[w] for w in range(len(spans))])
+            if kind in ("done", "tagged"):
+                if kind == "done":          # decoded here or in a worker process: its windows are classified here
+                    _, _, info, spans, extras = message
+                    classify(force=True)
+                    mine = probs.pop(i, {})
+                    p = torch.stack([mine[w] for w in range(len(spans))])
+                else:                       # tagged whole on a Ray worker
+                    _, _, info, spans, p, extras = message
+                    counts.windows += len(spans)
                 result = tagger.result(path, info, spans, p, 0.0, extras)
                 store.save_result(con, stats[path], store.content_hash(path), model, result)
                 counts.indexed += 1

@@ -82,6 +82,7 @@ class Tagger:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.model, self.name, self.k = model.eval(), name, top_k
         self.batch_size = batch_size or auto_batch_size(cfg)
+        self.precision = precision
         self.forward = fast_forward(self.model, precision)
         self.num_frames, self.id2label = cfg.num_frames, cfg.id2label
         self.pre = Preprocessor.from_config(getattr(model, "preprocessor", None), cfg.image_size)
