@@ -203,3 +203,32 @@ def test_the_load_test_runs_against_a_real_server_without_errors():
     from bench.serve_load import run
     md, data = run(files=300, clients=4, seconds=2.0)
     assert data["errors"] == 0 and all(r["requests"] > 0 for r in data["rows"]) and "p99 ms" in md
+
+
+def test_an_internal_error_reaches_the_client_as_json_without_a_trace(tmp_path):
+    """A database changed under a running server so that its query fails: a 500 with {"error": ...}, no trace."""
+    from tubelet.library.db import open_library
+    db = tmp_path / "lib.db"
+    open_library(db).close()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "tubelet", "serve", "--db", str(db), "--port", str(port)],
+                            stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/api/labels", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        import sqlite3
+        con = sqlite3.connect(db)                   # another program drops the index search relies on
+        con.execute("DROP INDEX segments_by_label")
+        con.commit()
+        con.close()
+        status, headers, body = get(base, "/api/search?label=static")
+        assert status == 500 and json.loads(body) == {"error": "internal error"}
+        assert b"Traceback" not in body and b"sqlite" not in body.lower()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
