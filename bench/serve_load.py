@@ -9,24 +9,16 @@ import argparse
 import http.client
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 from bench.library import LABELS, synthetic_library
+from bench.serving import serving
 from tubelet.lab.measure import hardware
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _point_at_real_files(db: Path, folder: Path, count: int = 100) -> list[tuple[int, int]]:
@@ -83,16 +75,8 @@ def run(files: int = 100_000, clients: int = 50, seconds: float = 30.0) -> tuple
         db = Path(tmp) / "big.db"
         synthetic_library(db, files)
         media = _point_at_real_files(db, Path(tmp))
-        port = _port()
-        server = subprocess.Popen([sys.executable, "-m", "tubelet", "serve", "--db", str(db), "--port", str(port)],
-                                  stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(150):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with serving(db) as (base, _):
+            port = int(base.rsplit(":", 1)[1])
             results, lock = {"search": [], "range": [], "errors": 0}, threading.Lock()
             until = time.time() + seconds
             threads = [threading.Thread(target=_client, args=(port, media, until, results, lock, i))
@@ -101,9 +85,6 @@ def run(files: int = 100_000, clients: int = 50, seconds: float = 30.0) -> tuple
                 t.start()
             for t in threads:
                 t.join()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     rows = []
     for kind in ("search", "range"):
         ms = sorted(1000 * x for x in results[kind])

@@ -1,3 +1,5 @@
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,3 +69,13 @@ def kill_after_first_checkpoint(args, run_dir) -> int:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     return torch.load(state, weights_only=True)["epoch"]
+
+
+def chromium_path() -> str:
+    """Debian's Chromium for the browser tests (.ci/run installs it); CI without it is a failure, not a skip."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
+    pytest.skip("Chromium not installed (apt-get install chromium)")

