@@ -6,8 +6,9 @@ X = c + s * R(theta) * p, so content appears on screen at p = R(-theta) (X - c) 
     tilt_down: c_y grows (content moves up)        tilt_up: c_y shrinks (content moves down)
     zoom_in:   s shrinks (content grows)           zoom_out: s grows (content shrinks)
     roll_clockwise: theta grows (content turns counter-clockwise on screen); roll_counterclockwise: the reverse
-Variety: speed, easing, secondary drift, hand-held shake, objects moving inside the shot, noise, blur,
-brightness, frame sizes and aspect ratios, letterboxing, frame rate, compression strength.
+Variety: speed (slow drifts to fast whips), easing, secondary drift, hand-held shake, parallax (cut-outs nearer
+than the scene), rolling shutter, motion blur, objects moving inside the shot, noise, defocus, brightness, frame
+sizes and aspect ratios, letterboxing, frame rate, compression strength.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import torch.nn.functional as F
 
 from ..video.decode import probe, read_frames
 from ..video.sampling import sample_times
-from .content import world
+from . import optics
+from .content import cutout, procedural, world
 
 LABELS = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_clockwise",
           "roll_counterclockwise")
@@ -42,6 +44,9 @@ SYMMETRIES = {
 }
 SIZES = ((160, 90), (160, 120), (128, 128), (176, 144), (192, 108), (144, 112), (120, 160), (200, 84))
 FPS = (10, 12, 15, 24, 25, 30)
+# speeds per second, drawn log-uniformly: pans and tilts in frame widths (heights), zooms as the log of the
+# scale change (0.03 = 3% a second), rolls in degrees. Real footage has slow drifts and fast whips.
+PAN_SPEED, ZOOM_SPEED, ROLL_SPEED = (0.04, 1.5), (0.025, 0.8), (3.0, 90.0)
 EASINGS = (lambda x: x, lambda x: x * x * (3 - 2 * x), lambda x: x * x, lambda x: 1 - (1 - x) ** 2)
 
 
@@ -58,20 +63,20 @@ def camera_path(label: str, rng: np.random.Generator, n: int, fps: float, w: int
     cx, cy, s, th = np.zeros(n), np.zeros(n), np.full(n, s0), np.zeros(n)
     drift = rng.uniform(0, 0.2)                                 # a little of another motion, as real shots have
     if label.startswith("pan"):
-        v = _log_uniform(rng, 0.08, 0.8) * w * s0
+        v = _log_uniform(rng, *PAN_SPEED) * w * s0
         cx = (1 if label == "pan_right" else -1) * v * e
         cy = rng.choice([-1, 1]) * drift * v * e
     elif label.startswith("tilt"):
-        v = _log_uniform(rng, 0.08, 0.8) * h * s0
+        v = _log_uniform(rng, *PAN_SPEED) * h * s0
         cy = (1 if label == "tilt_down" else -1) * v * e
         cx = rng.choice([-1, 1]) * drift * v * e
     elif label.startswith("zoom"):
-        k = _log_uniform(rng, 0.1, 0.8)
+        k = _log_uniform(rng, *ZOOM_SPEED)
         s = s0 * np.exp((-1 if label == "zoom_in" else 1) * k * e)
         sx, sy = rng.choice([-1, 1], 2)
         cx, cy = sx * drift * 0.1 * w * s0 * e, sy * drift * 0.1 * h * s0 * e
     elif label.startswith("roll"):
-        w_rad = math.radians(_log_uniform(rng, 5, 60))
+        w_rad = math.radians(_log_uniform(rng, *ROLL_SPEED))
         th = (1 if label == "roll_clockwise" else -1) * w_rad * e
     return cx, cy, s, th
 
@@ -88,36 +93,30 @@ def _shake(rng, n, w, s0):
 
 def render(scene: torch.Tensor, cx, cy, s, th, w: int, h: int, supersample: int = 2) -> torch.Tensor:
     """Sample the scene through each frame's viewport -> (n, 3, h, w); `scene` is (3, H, W), world origin
-    at its centre. Rendered at `supersample`x and averaged down, so zoomed-out frames do not alias.
-
-    In normalized coordinates (u, v in [-1, 1] over the frame, the same over the scene) the viewport map
-    X = c + s R(theta) p is the affine map
-        Xn = s cos w/W u - s sin h/W v + 2 cx/W,    Yn = s sin w/H u + s cos h/H v + 2 cy/H."""
-    n = len(cx)
-    H, W = scene.shape[1:]
-    s, c, sn = np.asarray(s, dtype=np.float64), np.cos(th), np.sin(th)
-    theta = np.stack([np.stack([s * c * w / W, -s * sn * h / W, 2 * np.asarray(cx) / W], axis=-1),
-                      np.stack([s * sn * w / H, s * c * h / H, 2 * np.asarray(cy) / H], axis=-1)], axis=1)
-    grid = F.affine_grid(torch.from_numpy(theta).float(), [n, 3, h * supersample, w * supersample], align_corners=False)
-    frames = F.grid_sample(scene[None].expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="reflection",
-                           align_corners=False)
-    return F.avg_pool2d(frames, supersample) if supersample > 1 else frames
+    at its centre. Rendered at `supersample`x and averaged down, so zoomed-out frames do not alias. A global
+    shutter and no blur: `optics.expose` adds those."""
+    return optics.expose(scene, (cx, cy, s, th), len(cx), w, h, supersample=supersample)
 
 
 def _objects(rng, frames: torch.Tensor) -> torch.Tensor:
-    """1-3 things moving inside the shot (screen space): motion that is not the camera's."""
+    """1-3 things moving inside the shot (screen space): motion that is not the camera's. Some are
+    person-sized (tall, textured, a fifth of the frame), as in a static shot of people walking by."""
     n, _, h, w = frames.shape
     yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
     for _ in range(rng.integers(1, 4)):
-        r = rng.uniform(0.04, 0.12) * min(h, w)
+        r = rng.uniform(0.04, 0.2) * min(h, w)
+        tall = rng.uniform(1.0, 2.5)
         x0, y0 = rng.uniform(0, w), rng.uniform(0, h)
         vx, vy = rng.normal(0, 0.4 * w) / n, rng.normal(0, 0.4 * h) / n
-        colour = torch.from_numpy(rng.random(3, dtype=np.float32))[:, None, None]
+        if rng.random() < 0.5:
+            look = torch.from_numpy(rng.random(3, dtype=np.float32))[:, None, None].expand(3, h, w)
+        else:
+            look = procedural(rng, h, w)
         square = rng.random() < 0.5
         for i in range(n):
-            dx, dy = xx - (x0 + vx * i), yy - (y0 + vy * i)
+            dx, dy = xx - (x0 + vx * i), (yy - (y0 + vy * i)) / tall
             mask = (dx.abs() < r) & (dy.abs() < r) if square else dx ** 2 + dy ** 2 < r ** 2
-            frames[i] = torch.where(mask, colour, frames[i])
+            frames[i] = torch.where(mask, look.roll((int(vy * i), int(vx * i)), dims=(1, 2)), frames[i])
     return frames
 
 
@@ -161,14 +160,21 @@ def make_clip(label: str, rng: np.random.Generator) -> tuple[np.ndarray, float, 
     w, h = SIZES[rng.integers(len(SIZES))]
     fps = float(FPS[rng.integers(len(FPS))])
     n = max(8, int(round(rng.uniform(1.5, 3.0) * fps)))
-    cx, cy, s, th = camera_path(label, rng, n, fps, w, h)
-    jx, jy, jt = _shake(rng, n, w, s[0])
-    cx, cy, th = cx + jx, cy + jy, th + jt
+    # one sample more than frames: a rolling shutter reads the last frame's bottom rows a moment later
+    cx, cy, s, th = camera_path(label, rng, n + 1, fps, w, h)
+    jx, jy, jt = _shake(rng, n + 1, w, s[0])
+    path = (cx + jx, cy + jy, s, th + jt)
     # a scene a few views wide; beyond it grid_sample reflects, so long pans never leave the world
     # (a scene sized to hold every viewport would need photos upscaled until they are flat)
     H, W = int(h * s[0] * rng.uniform(1.5, 3.0)), int(w * s[0] * rng.uniform(1.5, 3.0))
     scene = world(rng, H, W)
-    frames = render(scene, cx, cy, s, th, w, h, supersample=2 if s.max() > 1.25 else 1)
+    layers = ()
+    if rng.random() < 0.3:                                   # parallax: things nearer than the scene
+        layers = tuple(optics.Layer(*cutout(rng, H, W, w * s[0], h * s[0]), depth=rng.uniform(1.3, 3.0))
+                       for _ in range(rng.integers(1, 3)))
+    shutter = optics.Shutter(readout=rng.uniform(0.2, 0.9) if rng.random() < 0.35 else 0.0,
+                             exposure=rng.uniform(0.3, 1.0) if rng.random() < 0.35 else 0.0)
+    frames = optics.expose(scene, path, n, w, h, shutter, layers, supersample=2 if s.max() > 1.25 else 1)
     if rng.random() < (0.6 if label == "static" else 0.25):
         frames = _objects(rng, frames)
     frames = degrade(rng, frames)

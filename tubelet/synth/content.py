@@ -101,3 +101,27 @@ def world(rng: np.random.Generator, h: int, w: int, photo_weight: float = 0.6) -
         img = procedural(rng, h, w)
     gain = torch.from_numpy(rng.uniform(0.8, 1.2, (3, 1, 1)).astype(np.float32))
     return (img * gain).clamp(0, 1).contiguous()
+
+
+def cutout(rng: np.random.Generator, h: int, w: int, view_w: float, view_h: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Something nearer than the scene, for parallax: (rgb (3, h, w), alpha (1, h, w)) with 1-4 soft-edged
+    poles, bushes or wall edges placed where the first view (view_w x view_h around the centre) sees them."""
+    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32) - h / 2, torch.arange(w, dtype=torch.float32) - w / 2,
+                            indexing="ij")
+    alpha = torch.zeros(h, w)
+    for _ in range(rng.integers(1, 5)):
+        x0, y0 = rng.uniform(-0.6, 0.6) * view_w, rng.uniform(-0.6, 0.6) * view_h
+        kind = rng.integers(3)
+        if kind == 0:        # a pole or trunk: a vertical bar through the whole view
+            half = rng.uniform(0.03, 0.1) * view_w
+            mask = (xx - x0).abs() < half
+        elif kind == 1:      # a bush: an ellipse
+            rx, ry = rng.uniform(0.1, 0.3) * view_w, rng.uniform(0.1, 0.3) * view_h
+            mask = ((xx - x0) / rx) ** 2 + ((yy - y0) / ry) ** 2 < 1
+        else:                # the edge of a wall or doorway: everything beyond a line
+            side = rng.choice([-1, 1])
+            mask = side * (xx - x0) > 0 if rng.random() < 0.5 else side * (yy - y0) > 0
+        alpha = torch.maximum(alpha, mask.float())
+    soft = int(max(1, round(0.01 * view_w))) * 2 + 1
+    alpha = F.avg_pool2d(alpha[None, None], soft, stride=1, padding=soft // 2, count_include_pad=False)[0]
+    return world(rng, h, w), alpha
