@@ -46,7 +46,9 @@ SIZES = ((160, 90), (160, 120), (128, 128), (176, 144), (192, 108), (144, 112), 
 FPS = (10, 12, 15, 24, 25, 30)
 # speeds per second, drawn log-uniformly: pans and tilts in frame widths (heights), zooms as the log of the
 # scale change (0.03 = 3% a second), rolls in degrees. Real footage has slow drifts and fast whips.
-PAN_SPEED, ZOOM_SPEED, ROLL_SPEED = (0.04, 1.5), (0.025, 0.8), (3.0, 90.0)
+SPEEDS = {"pan": (0.04, 1.5), "zoom": (0.025, 0.8), "roll": (3.0, 90.0)}
+# moves anyone can see (the ranges of tubelet 0.1's data): the demo clip draws from these
+VISIBLE_SPEEDS = {"pan": (0.08, 0.8), "zoom": (0.1, 0.8), "roll": (5.0, 60.0)}
 EASINGS = (lambda x: x, lambda x: x * x * (3 - 2 * x), lambda x: x * x, lambda x: 1 - (1 - x) ** 2)
 
 
@@ -54,7 +56,8 @@ def _log_uniform(rng, lo, hi):
     return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
 
 
-def camera_path(label: str, rng: np.random.Generator, n: int, fps: float, w: int, h: int):
+def camera_path(label: str, rng: np.random.Generator, n: int, fps: float, w: int, h: int,
+                speeds: dict = SPEEDS):
     """Per-frame (cx, cy, s, theta) for the label, before shake; c in world pixels with c0 = 0."""
     t = np.arange(n) / fps
     T = max(t[-1], 1e-6)
@@ -63,20 +66,20 @@ def camera_path(label: str, rng: np.random.Generator, n: int, fps: float, w: int
     cx, cy, s, th = np.zeros(n), np.zeros(n), np.full(n, s0), np.zeros(n)
     drift = rng.uniform(0, 0.2)                                 # a little of another motion, as real shots have
     if label.startswith("pan"):
-        v = _log_uniform(rng, *PAN_SPEED) * w * s0
+        v = _log_uniform(rng, *speeds["pan"]) * w * s0
         cx = (1 if label == "pan_right" else -1) * v * e
         cy = rng.choice([-1, 1]) * drift * v * e
     elif label.startswith("tilt"):
-        v = _log_uniform(rng, *PAN_SPEED) * h * s0
+        v = _log_uniform(rng, *speeds["pan"]) * h * s0
         cy = (1 if label == "tilt_down" else -1) * v * e
         cx = rng.choice([-1, 1]) * drift * v * e
     elif label.startswith("zoom"):
-        k = _log_uniform(rng, *ZOOM_SPEED)
+        k = _log_uniform(rng, *speeds["zoom"])
         s = s0 * np.exp((-1 if label == "zoom_in" else 1) * k * e)
         sx, sy = rng.choice([-1, 1], 2)
         cx, cy = sx * drift * 0.1 * w * s0 * e, sy * drift * 0.1 * h * s0 * e
     elif label.startswith("roll"):
-        w_rad = math.radians(_log_uniform(rng, *ROLL_SPEED))
+        w_rad = math.radians(_log_uniform(rng, *speeds["roll"]))
         th = (1 if label == "roll_clockwise" else -1) * w_rad * e
     return cx, cy, s, th
 
@@ -208,15 +211,16 @@ def make_real_content_clip(label: str, rng: np.random.Generator, videos: tuple[s
 
 
 def make_shot_sequence(shots: list[tuple[str, float]], rng: np.random.Generator, w: int = 192, h: int = 108,
-                       fps: float = 25.0) -> tuple[np.ndarray, list[dict]]:
-    """One continuous clip in which the camera does each (label, seconds) in turn over one scene.
+                       fps: float = 25.0, speeds: dict = VISIBLE_SPEEDS) -> tuple[np.ndarray, list[dict]]:
+    """One continuous clip in which the camera does each (label, seconds) in turn over one scene, at speeds
+    drawn from `speeds` (by default moves anyone can see: a demo of a tilt too slow to notice shows nothing).
 
     Returns frames (n, h, w, 3) uint8 and the ground truth [{"start", "end", "label"}]."""
     cx, cy, s, th, truth, t0 = [np.zeros(1)], [np.zeros(1)], [np.full(1, 1.3)], [np.zeros(1)], [], 0.0
     for label, seconds in shots:
         n = int(round(seconds * fps))
         sub = np.random.default_rng(rng.integers(1 << 30))
-        dx, dy, ds, dth = camera_path(label, sub, n + 1, fps, w, h)
+        dx, dy, ds, dth = camera_path(label, sub, n + 1, fps, w, h, speeds)
         scale0, th0 = s[-1][-1], th[-1][-1]
         # continue from where the last shot ended; a pan or tilt moves along the camera's own (rolled) axes
         ux, uy = dx[1:] * scale0 / ds[0], dy[1:] * scale0 / ds[0]

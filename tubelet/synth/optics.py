@@ -49,10 +49,10 @@ def for_layer(path: Path, depth: float) -> Path:
     return np.asarray(cx) * depth, np.asarray(cy) * depth, s[0] * (s / s[0]) ** depth, th
 
 
-def viewport_grid(path: Path, w: int, h: int, W: int, H: int) -> torch.Tensor:
-    """grid_sample's grid (n, h, w, 2) for the viewports of `path`; each array is (n,) or (n, h) (one camera
-    per row, for a rolling shutter). In normalized coordinates (u, v in [-1, 1] over the frame at pixel
-    centres, the same over the scene):
+def viewport_grid(path: Path, w: int, h: int, W: int, H: int, supersample: int = 1) -> torch.Tensor:
+    """grid_sample's grid (n, h * supersample, w * supersample, 2) for the viewports of `path` on a w x h
+    frame; each array is (n,) or (n, rows) (one camera per row, for a rolling shutter). In normalized
+    coordinates (u, v in [-1, 1] over the frame at the sampled pixels' centres, the same over the scene):
         Xn = s cos w/W u - s sin h/W v + 2 cx/W,    Yn = s sin w/H u + s cos h/H v + 2 cy/H."""
     cx, cy, s, th = (np.asarray(p, dtype=np.float64) for p in path)
     n = len(cx)
@@ -60,9 +60,10 @@ def viewport_grid(path: Path, w: int, h: int, W: int, H: int) -> torch.Tensor:
     coef = [torch.from_numpy(a.reshape(n, -1, 1)).float() for a in
             (s * np.cos(th) * w / W, -s * np.sin(th) * h / W, 2 * cx / W,
              s * np.sin(th) * w / H, s * np.cos(th) * h / H, 2 * cy / H)]
-    u = ((2 * torch.arange(w, dtype=torch.float32) + 1) / w - 1).view(1, 1, w)
-    v = ((2 * torch.arange(h, dtype=torch.float32) + 1) / h - 1).view(1, h, 1)
-    grid = torch.empty(n, h, w, 2)
+    ws, hs = w * supersample, h * supersample
+    u = ((2 * torch.arange(ws, dtype=torch.float32) + 1) / ws - 1).view(1, 1, ws)
+    v = ((2 * torch.arange(hs, dtype=torch.float32) + 1) / hs - 1).view(1, hs, 1)
+    grid = torch.empty(n, hs, ws, 2)
     grid[..., 0] = coef[0] * u + (coef[1] * v + coef[2])
     grid[..., 1] = coef[3] * u + (coef[4] * v + coef[5])
     return grid
@@ -89,9 +90,9 @@ def expose(scene: torch.Tensor, path: Path, n: int, w: int, h: int, shutter: Shu
     for offset in spread:
         times = np.arange(n)[:, None] + offset + rows[None, :]                        # (n, rows)
         times = times[:, 0] if times.shape[1] == 1 else times
-        frame = _sample(scene, viewport_grid(at(path, times), ws, hs, W, H), "reflection")
+        frame = _sample(scene, viewport_grid(at(path, times), w, h, W, H, supersample), "reflection")
         for layer, layer_path in zip(layers, layer_paths):
-            grid = viewport_grid(at(layer_path, times), ws, hs, W, H)
+            grid = viewport_grid(at(layer_path, times), w, h, W, H, supersample)
             alpha = _sample(layer.alpha, grid, "zeros")
             frame = alpha * _sample(layer.rgb, grid, "zeros") + (1 - alpha) * frame
         frames += frame / len(spread)
