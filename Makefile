@@ -30,7 +30,8 @@ default-model: $(STAMP)
 experiments: $(STAMP)
 	$(VENV)/bin/tubelet experiment attention
 	$(VENV)/bin/tubelet experiment mae-cost
-	$(VENV)/bin/tubelet experiment mae-masking
+	$(VENV)/bin/tubelet experiment mae-efficiency --preset cpu
+	$(VENV)/bin/tubelet experiment mae-masking --preset cpu
 
 # every benchmark, written to docs/benchmarks.md (about an hour on 2 CPU cores; `.venv/bin/python -m bench.report --resume` goes on after an interruption)
 bench: $(STAMP)

@@ -1,49 +1,82 @@
-"""The VideoMAE experiments, small and fast: they run end to end on real MP4s and report what they claim to."""
+"""The VideoMAE experiments at toy size: every stage runs on real MP4s and the report says what was measured."""
 
+import json
+
+import pytest
 import torch
 from conftest import run_cli
 
+from tubelet.lab import mae_cost
 from tubelet.lab import mae_experiments as me
+from tubelet.lab.mae_presets import PRESETS
+from tubelet.lab.probe import knn_top1
 from tubelet.synth import synthesize
 
 TINY = dict(num_frames=4, image_size=32, patch_size=8, tubelet_size=2, dim=32, depth=1, heads=2)
 
 
-def test_labelled_fraction_is_balanced_and_seeded(tmp_path):
+def test_labelled_fraction_is_balanced_seeded_and_keeps_the_dataset_description(tmp_path):
     synthesize("temporal-order", tmp_path / "d", clips=60, seed=2, workers=1, progress=False)
-    a = me.labelled_fraction(tmp_path / "d", 0.25, 0, tmp_path / "a.csv").read_text().splitlines()
-    b = me.labelled_fraction(tmp_path / "d", 0.25, 0, tmp_path / "b.csv").read_text().splitlines()
-    assert a == b and a[0] == "path,label"
+    a = me.labelled_fraction(tmp_path / "d", 0.25, 0, tmp_path / "a" / "l.csv").read_text().splitlines()
+    b = me.labelled_fraction(tmp_path / "d", 0.25, 0, tmp_path / "b" / "l.csv").read_text().splitlines()
+    c = me.labelled_fraction(tmp_path / "d", 0.25, 1, tmp_path / "c" / "l.csv").read_text().splitlines()
+    assert a == b != c and a[0] == "path,label"
     labels = [line.rsplit(",", 1)[1] for line in a[1:]]
     assert len(set(labels)) == 10 and max(labels.count(x) for x in set(labels)) <= 2
+    assert (tmp_path / "a" / "dataset.json").read_text() == (tmp_path / "d" / "dataset.json").read_text()
 
 
-def test_efficiency_and_masking_rows(tmp_path):
-    synthesize("temporal-order", tmp_path / "d", clips=40, seed=3, workers=1, progress=False)
-    torch.set_num_threads(1)
-    r = me.efficiency(tmp_path / "d", tmp_path / "runs", fraction=0.5, pretrain_epochs=1, finetune_epochs=1,
-                      maskings=("tube", "frame"), progress=False, encoder=TINY)
-    assert [x["init"] for x in r["rows"]] == ["scratch", "VideoMAE, tube masking 90%", "VideoMAE, frame masking 90%"]
-    assert all(0 <= x["top1"] <= 1 for x in r["rows"])
-    assert r["labelled_clips"] == len((tmp_path / "runs" / "train_0.5.csv").read_text().splitlines()) - 1 < 32
-    assert (tmp_path / "runs" / "pretrain-frame" / "checkpoint" / "model.safetensors").exists()
-    md = me.efficiency_markdown(r, "t")
-    assert md.count("| VideoMAE") == 2 and "| scratch |" in md
-    # mae-efficiency after mae-masking: the finished scratch and tube runs are re-opened, not retrained
-    stamp = (tmp_path / "runs" / "scratch" / "checkpoint" / "model.safetensors").stat().st_mtime_ns
-    again = me.efficiency(tmp_path / "d", tmp_path / "runs", fraction=0.5, pretrain_epochs=1, finetune_epochs=1,
-                          maskings=("tube",), progress=False, encoder=TINY)
-    assert again["rows"] == r["rows"][:2]
-    assert (tmp_path / "runs" / "scratch" / "checkpoint" / "model.safetensors").stat().st_mtime_ns == stamp
+def test_knn_top1_votes_by_similarity():
+    memory = torch.tensor([[1.0, 0], [0.9, 0.1], [0, 1.0], [0.1, 0.9]])
+    labels = torch.tensor([0, 0, 1, 1])
+    queries = torch.tensor([[1.0, 0.05], [0.05, 1.0], [0.2, 1.0]])
+    assert knn_top1(memory, labels, queries, torch.tensor([0, 1, 1]), k=2) == 1.0
+    assert knn_top1(memory, labels, queries, torch.tensor([1, 1, 1]), k=2) == pytest.approx(2 / 3)
 
 
-def test_cost_rows_count_visible_tokens(tmp_path):
-    r = me.cost(TINY, ratios=(0.9, 0.75, 0.0), reps=1)
+def test_toy_preset_efficiency_end_to_end(tmp_path):
+    out, runs, data = tmp_path / "docs", tmp_path / "runs", tmp_path / "data"
+    r = run_cli("experiment", "mae-efficiency", "--preset", "toy", "--data", data, "--runs", runs, "--out", out,
+                "--threads", "1", "--device", "cpu")
+    assert r.returncode == 0, r.stderr[-2000:]
+    report = json.loads((out / "mae-efficiency.json").read_text())
+    toy = PRESETS["toy"]
+    assert [s["seed"] for s in report["seeds"]] == list(toy.seeds) and report["labels"] == 18
+    for s in report["seeds"]:
+        assert 0 <= s["scratch"]["top1"] <= 1 and 0 <= s["tube"]["top1"] <= 1
+        assert set(s["probe"]) == {"random", "tube"}
+    # one pretraining serves both seeds (the toy and cpu presets); every seed has its own labelled subset
+    assert len(report["pretraining"]) == 1 and report["pretraining"][0]["clips_per_second"] > 0
+    subsets = [(runs / f"seed{s}" / "train_0.5.csv").read_text() for s in toy.seeds]
+    assert subsets[0] != subsets[1]
+    mean, std = report["summary"]["tube"]["gain"]
+    gains = [s["tube"]["top1"] - s["scratch"]["top1"] for s in report["seeds"]]
+    assert abs(mean - sum(gains) / 2) < 1e-9 and std >= 0
+    assert report["full_labels"]["clips"] == len((data / "train.csv").read_text().splitlines()) - 1
+    md = (out / "mae-efficiency.md").read_text()
+    assert "| scratch |" in md and "| VideoMAE, tube masking |" in md and "kNN" in md and "Testbed check" in md
+    assert "Regenerate: `tubelet experiment mae-efficiency --preset toy`" in md
+    for png in ("mae-efficiency-curves.png", "mae-efficiency-reconstruction.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    # mae-masking re-opens the scratch / tube runs and adds random and frame pretraining
+    stamp = (runs / "seed0" / "scratch" / "best" / "model.safetensors").stat().st_mtime_ns
+    r = run_cli("experiment", "mae-masking", "--preset", "toy", "--data", data, "--runs", runs, "--out", out,
+                "--threads", "1", "--device", "cpu", "--seeds", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    masking = json.loads((out / "mae-masking.json").read_text())
+    assert masking["maskings"] == ["tube", "random", "frame"] and len(masking["seeds"]) == 1
+    assert masking["seeds"][0]["tube"] == report["seeds"][0]["tube"]
+    assert (runs / "seed0" / "scratch" / "best" / "model.safetensors").stat().st_mtime_ns == stamp
+    assert "| VideoMAE, frame masking |" in (out / "mae-masking.md").read_text()
+
+
+def test_cost_rows_count_visible_tokens():
+    r = mae_cost.cost(TINY, ratios=(0.9, 0.75, 0.0), reps=1)
     rows = {x["mask_ratio"]: x for x in r["rows"]}
     assert rows[0.9]["visible_tokens"] == 4 and rows[0.75]["visible_tokens"] == 8 and rows[0.0]["visible_tokens"] == 32
     assert rows[0.9]["pairs_vs_unmasked"] == (4 / 32) ** 2
     assert all(x["step_seconds"] > 0 for x in r["rows"])
-    assert "| 0.90 | 4 / 32 |" in me.cost_markdown(r)
+    assert "| 0.90 | 4 / 32 |" in mae_cost.cost_markdown(r)
 
 
 def test_experiment_command_names(tmp_path):

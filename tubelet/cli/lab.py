@@ -25,27 +25,40 @@ def cmd_experiment(args) -> int:
 
 def _mae_experiment(args) -> int:
     from ..atomic import atomic_write_text
-    from ..lab import mae_experiments as me
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    progress = progress_choice(args)
     if args.name == "mae-cost":
-        report = me.cost(ratios=(0.9, 0.75, 0.0), batch=1)
-        md = ("# VideoMAE: what masking saves\n\n" + me.cost_markdown(report)
+        from ..lab import mae_cost
+        report = mae_cost.cost(ratios=(0.9, 0.75, 0.0), batch=1)
+        md = ("# VideoMAE: what masking saves\n\n" + mae_cost.cost_markdown(report)
               + "\nRegenerate: `tubelet experiment mae-cost`\n")
-    else:
-        data, runs = Path(args.data or "data/camera-motion"), Path(args.runs or "runs/mae")
-        maskings = ("tube",) if args.name == "mae-efficiency" else ("tube", "random", "frame")
-        report = me.efficiency(data, runs, fraction=args.fraction, pretrain_epochs=args.pretrain_epochs,
-                               finetune_epochs=args.epochs or 30, seed=args.seed, maskings=maskings, progress=progress)
-        title = "Data efficiency (VideoMAE Table 2 in miniature)" if args.name == "mae-efficiency" else \
-            "Masking ablation (VideoMAE Table 1b in miniature)"
-        md = ("# VideoMAE on tubelet's data\n\n" + me.efficiency_markdown(report, title) +
-              f"\nRegenerate: `tubelet experiment {args.name} --data {data} --fraction {args.fraction} "
-              f"--pretrain-epochs {args.pretrain_epochs} --epochs {args.epochs or 30} --seed {args.seed}`\n")
-    atomic_write_text(out / f"{args.name}.md", md)
-    atomic_write_text(out / f"{args.name}.json", json.dumps(report, indent=2) + "\n")
-    print(md)
+        atomic_write_text(out / "mae-cost.md", md)
+        atomic_write_text(out / "mae-cost.json", json.dumps(report, indent=2) + "\n")
+        print(md)
+        return 0
+    import torch
+
+    from ..lab.mae_experiments import run_experiment
+    from ..lab.mae_presets import PRESETS
+    from ..lab.mae_report import write_report
+    preset = PRESETS[args.preset]
+    changes = {k: v for k, v in (("pretrain_epochs", args.pretrain_epochs), ("finetune_epochs", args.epochs),
+                                 ("fraction", args.fraction), ("full_label_epochs", args.full_labels),
+                                 ("seeds", tuple(args.seeds) if args.seeds else None)) if v is not None}
+    preset = preset.replace(**changes)
+    if args.threads or preset.threads:
+        torch.set_num_threads(args.threads or preset.threads)
+    data, runs = Path(args.data or f"data/moving-shapes-{preset.name}"), Path(args.runs or f"runs/mae-{preset.name}")
+    maskings = ("tube",) if args.name == "mae-efficiency" else ("tube", "random", "frame")
+    report = run_experiment(preset, data, runs, maskings=maskings, probe=args.name == "mae-efficiency",
+                            progress=progress_choice(args), device=resolve_device(args.device))
+    command = " ".join(["tubelet experiment", args.name, "--preset", args.preset,
+                        *[f"--{k.replace('_', '-')} {v}" for k, v in (("pretrain_epochs", args.pretrain_epochs),
+                                                                       ("epochs", args.epochs),
+                                                                       ("fraction", args.fraction),
+                                                                       ("full_labels", args.full_labels)) if v],
+                        *(["--seeds", *map(str, args.seeds)] if args.seeds else [])])
+    print(write_report(report, args.name, out, command))
     return 0
 
 
@@ -78,14 +91,22 @@ def add_commands(sub):
     x = sub.add_parser("experiment", help="reproduce a paper's experiment on tubelet's own data")
     x.add_argument("name", choices=("attention", "mae-efficiency", "mae-masking", "mae-cost"))
     x.add_argument("--out", default="docs")
-    x.add_argument("--data", help="dataset (default: data/temporal-order for attention, data/camera-motion for mae-*)")
-    x.add_argument("--runs", help="run folders (default: runs/attention; runs/mae, shared by mae-efficiency and "
-                                  "mae-masking)")
+    x.add_argument("--data", help="dataset (default: data/temporal-order for attention; for mae-*, "
+                                  "data/moving-shapes-PRESET, synthesized on first use)")
+    x.add_argument("--runs", help="run folders (default: runs/attention; runs/mae-PRESET, shared by mae-efficiency "
+                                  "and mae-masking)")
+    x.add_argument("--preset", choices=("cpu", "gpu", "toy"), default="cpu",
+                   help="mae-*: budget (cpu: about an hour on 2 cores; gpu: about 10 minutes on one GPU; toy: a test)")
     x.add_argument("--clips", type=int, default=2000, help="attention: clips to synthesize")
-    x.add_argument("--epochs", type=int, help="training / fine-tuning epochs (default: 15 attention, 30 mae-*)")
-    x.add_argument("--pretrain-epochs", type=int, default=10, help="mae-*: pretraining epochs")
-    x.add_argument("--fraction", type=float, default=0.1, help="mae-*: labelled share of the training clips")
-    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--epochs", type=int, help="training / fine-tuning epochs (default: 15 attention; mae-*: preset)")
+    x.add_argument("--pretrain-epochs", type=int, help="mae-*: pretraining epochs (default: preset)")
+    x.add_argument("--fraction", type=float, help="mae-*: labelled share of the training clips (default: preset, 0.1)")
+    x.add_argument("--seeds", type=int, nargs="+", help="mae-*: seeds (default: preset, 0 1 2)")
+    x.add_argument("--full-labels", type=int, metavar="EPOCHS",
+                   help="mae-*: also train from scratch on every label for EPOCHS (the testbed check)")
+    x.add_argument("--device", help="mae-*: cpu, cuda ... (default: cuda when available)")
+    x.add_argument("--threads", type=int, help="torch CPU threads")
+    x.add_argument("--seed", type=int, default=0, help="attention: seed")
     x.add_argument("--workers", type=int, default=2)
     x.add_argument("--scheme", choices=SCHEMES, action="append")
     x.add_argument("-q", "--quiet", action="store_true")

@@ -43,7 +43,8 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, val=args.val, test=args.test, model=model_overrides(args),
                       init=args.init, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs,
-                      label_smoothing=args.label_smoothing, precision=args.precision, workers=args.workers,
+                      label_smoothing=args.label_smoothing, layer_decay=args.layer_decay,
+                      crop_scale=args.crop_scale, precision=args.precision, workers=args.workers,
                       cache=args.cache, symmetries=args.symmetries,
                       seed=args.seed, window_seconds=args.window, device=resolve_device(args.device))
     if args.threads:
@@ -66,8 +67,9 @@ def cmd_pretrain(args) -> int:
     cfg = PretrainConfig(data=args.data, out=args.out, model=model, decoder_dim=args.decoder_dim,
                          decoder_depth=args.decoder_depth, decoder_heads=args.decoder_heads, masking=args.masking,
                          mask_ratio=args.mask_ratio, norm_pix_loss=not args.raw_pixels, epochs=args.epochs,
-                         batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                         warmup_epochs=args.warmup_epochs, workers=args.workers, cache=args.cache, seed=args.seed,
+                         batch_size=args.batch_size, lr=args.lr, base_lr=args.base_lr, weight_decay=args.weight_decay,
+                         warmup_epochs=args.warmup_epochs, workers=args.workers, cache=args.cache,
+                         crop_scale=args.crop_scale, hflip=not args.no_hflip, seed=args.seed,
                          picture_every=args.picture_every, device=resolve_device(args.device))
     if args.threads:
         import torch
@@ -93,7 +95,7 @@ def cmd_eval(args) -> int:
 
 def add_commands(sub):
     y = sub.add_parser("synth", help="generate a synthetic video dataset (MP4 files + train/val/test manifests)")
-    y.add_argument("task", choices=("camera-motion", "temporal-order"))
+    y.add_argument("task", choices=("camera-motion", "temporal-order", "moving-shapes"))
     y.add_argument("out_dir")
     y.add_argument("--clips", type=int, default=900)
     y.add_argument("--seed", type=int, default=0)
@@ -115,6 +117,10 @@ def add_commands(sub):
     r.add_argument("--weight-decay", type=float, default=0.05)
     r.add_argument("--warmup-epochs", type=float, default=1.0)
     r.add_argument("--label-smoothing", type=float, default=0.1)
+    r.add_argument("--layer-decay", type=float,
+                   help="layer-wise lr decay (block i gets lr x decay^(depth+1-i)); default 0.75 with --init, else 1")
+    r.add_argument("--crop-scale", type=float, default=1.0,
+                   help="random resized crop: smallest share of the frame's area kept (default 1: no crop)")
     r.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     r.add_argument("--workers", type=int, default=2, help="data-loading processes")
     r.add_argument("--cache", action="store_true", help="decode every clip once into memory (fast epochs, no jitter)")
@@ -144,9 +150,13 @@ def add_commands(sub):
     m.add_argument("--decoder-heads", type=int, help="default: half the encoder heads")
     m.add_argument("--epochs", type=int, default=10)
     m.add_argument("--batch-size", type=int, default=16)
-    m.add_argument("--lr", type=float, default=1e-3)
+    m.add_argument("--lr", type=float, help="peak learning rate (default: --base-lr x batch size / 256)")
+    m.add_argument("--base-lr", type=float, default=1.5e-3, help="learning rate per 256 clips of batch")
     m.add_argument("--weight-decay", type=float, default=0.05)
     m.add_argument("--warmup-epochs", type=float, default=1.0)
+    m.add_argument("--crop-scale", type=float, default=1.0,
+                   help="random resized crop: smallest share of the frame's area kept (default 1: no crop)")
+    m.add_argument("--no-hflip", action="store_true", help="do not mirror half the clips")
     m.add_argument("--picture-every", type=int, default=200,
                    help="steps between reconstruction PNGs (0: only at the end)")
     m.add_argument("--workers", type=int, default=2)

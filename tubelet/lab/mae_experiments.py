@@ -1,35 +1,49 @@
-"""`tubelet experiment mae-*`: VideoMAE's claims, measured on tubelet's own data.
+"""`tubelet experiment mae-efficiency | mae-masking`: VideoMAE's claims, measured on tubelet's own data.
 
     mae-efficiency   (VideoMAE Table 2 in miniature) pretrain on every training clip without labels, fine-tune
-                     on a small labelled fraction; the same classifier trained from scratch on the same labels
-                     and step budget is the baseline
-    mae-masking      (Table 1b) tube vs random vs frame masking at 90%, same budget, fine-tuned accuracy
-    mae-cost         one pretraining step (forward + backward) at mask ratio 0.9, 0.75 and 0 (the encoder over
-                     every token), timed and its peak memory measured in the same run
+                     on a labelled tenth; the same architecture trained from scratch on the same labels, recipe
+                     and budget is the baseline; every seed draws its own labelled subset; a kNN probe on frozen
+                     features; optionally the testbed check (scratch on every label)
+    mae-masking      (Table 1b) tube vs random vs frame masking, same ratio and budget, fine-tuned accuracy
+
+Both run on `moving-shapes` clips (synthesized on first use) with a preset budget (mae_presets.py). Every run
+has its own folder under `runs` and resumes from it after an interruption; the two experiments share the
+scratch, tube-pretraining and tube-fine-tuning runs instead of training them twice.
 """
 from __future__ import annotations
 
 import csv
 import io
-import json
 import random
+import shutil
+import statistics
 from pathlib import Path
 
 import torch
 
 from ..atomic import atomic_write_text
-from ..modeling.masking import make_mask
-from ..training.data import load_splits
-from ..training.pretrain import PretrainConfig, build_videomae, pretrain
+from ..modeling.model import VideoTransformer
+from ..modeling.videomae import videomae_encoder_config
+from ..synth import synthesize
+from ..training.data import dataset_labels, load_splits
+from ..training.finetune import classifier_from_pretrained
+from ..training.pretrain import PretrainConfig, pretrain
 from ..training.supervised import TrainConfig, train
-from .measure import hardware, median_seconds, peak_bytes
+from ..video.symmetry import dataset_meta, dataset_symmetries
+from .mae_presets import Preset
+from .probe import knn_probe
 
-# a VideoMAE encoder small enough for a laptop: 8 frames of 64 px in 2x8x8 tubes -> 4 x 8 x 8 = 256 tokens
-ENCODER = dict(num_frames=8, image_size=64, patch_size=8, tubelet_size=2, dim=128, depth=4, heads=4)
+
+def prepare_data(data: Path, preset: Preset, progress=None) -> Path:
+    """The moving-shapes dataset of the preset's size, made once (an existing dataset folder is used as is)."""
+    if not (data / "train.csv").exists():
+        synthesize("moving-shapes", data, preset.clips, seed=0, progress=progress)
+    return data
 
 
 def labelled_fraction(data: Path, fraction: float, seed: int, out: Path) -> Path:
-    """A train manifest keeping `fraction` of each label's training clips (at least one per label)."""
+    """A train manifest keeping `fraction` of each label's training clips (at least one per label), with the
+    dataset's dataset.json beside it (label order and symmetries)."""
     rows = load_splits(data)["train"]
     by_label: dict[str, list] = {}
     for r in rows:
@@ -41,155 +55,118 @@ def labelled_fraction(data: Path, fraction: float, seed: int, out: Path) -> Path
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["path", "label"])
     w.writerows([str(r.path), r.label] for r in keep)
+    if dataset_meta(data).exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(dataset_meta(data), dataset_meta(out))
     return atomic_write_text(out, buf.getvalue())
 
 
-def _finetune(*, data: Path, labelled: Path, out: Path, init: str | None, epochs: int, seed: int, progress,
-              encoder: dict) -> dict:
-    cfg = TrainConfig(data=str(labelled), val=str(data / "val.csv"), test=str(data / "test.csv"), out=str(out),
-                      model={**encoder, "pos_embed": "sincos", "class_token": False, "pooling": "mean",
-                             "key_bias": False},
-                      init=init, epochs=epochs, batch_size=16, lr=1e-3, warmup_epochs=1.0, label_smoothing=0.0,
-                      cache=True, seed=seed)
-    result = train(cfg, resume=True, progress=progress)
-    return {"top1": result["test"]["top1"], "top5": result["test"]["top5"], "seconds": _train_seconds(result)}
+def _seconds(history: list[dict]) -> float:
+    """Time spent in training steps, summed over epochs (a resumed or re-opened run reports its real cost)."""
+    return float(sum(h["seconds"] for h in history))
 
 
-def _pretrain(*, data: Path, out: Path, masking: str, epochs: int, seed: int, progress, encoder: dict) -> dict:
-    cfg = PretrainConfig(data=str(data), out=str(out), model=dict(encoder), decoder_dim=encoder["dim"] // 2,
-                         decoder_depth=2, decoder_heads=max(1, encoder["heads"] // 2),
-                         masking=masking, mask_ratio=0.9, epochs=epochs, batch_size=32, lr=1.5e-3, cache=True,
-                         seed=seed, picture_every=0)
+def pretrain_run(preset: Preset, data: Path, out: Path, masking: str, seed: int, progress=None,
+                 device: str = "cpu") -> dict:
+    enc = preset.encoder
+    cfg = PretrainConfig(data=str(data), out=str(out), model=dict(enc), decoder_dim=preset.decoder_dim,
+                         decoder_depth=preset.decoder_depth, decoder_heads=max(1, enc["heads"] // 2),
+                         masking=masking, mask_ratio=preset.mask_ratio, norm_pix_loss=preset.norm_pix_loss,
+                         epochs=preset.pretrain_epochs, batch_size=preset.pretrain_batch,
+                         base_lr=preset.pretrain_base_lr, cache=True, seed=seed, picture_every=0, device=device)
     result = pretrain(cfg, resume=True, progress=progress)
-    return {"loss": result["history"][-1]["loss"], "seconds": _train_seconds(result),
-            "checkpoint": str(out / "checkpoint")}
+    seconds = _seconds(result["history"])
+    return {"masking": masking, "seed": seed, "checkpoint": str(out / "checkpoint"), "history": result["history"],
+            "loss": result["history"][-1]["loss"], "seconds": seconds,
+            "clips_per_second": result["steps"] * preset.pretrain_batch / max(seconds, 1e-9),
+            "picture": str(max((out / "reconstructions").glob("step_*.png")))}
 
 
-def _train_seconds(result: dict) -> int:
-    """Time spent in training steps, summed over epochs (so a resumed or re-opened run reports its real cost)."""
-    return round(sum(h["seconds"] for h in result["history"]))
+def classifier_fields(preset: Preset) -> dict:
+    """The classifier both arms train: the VideoMAE encoder's architecture exactly, with drop path."""
+    fields = videomae_encoder_config(**preset.encoder, drop_path=preset.drop_path).to_dict()
+    for k in ("num_labels", "id2label"):
+        fields.pop(k)
+    return fields
 
 
-def efficiency(data, runs, *, fraction=0.1, pretrain_epochs=10, finetune_epochs=30, seed=0, maskings=("tube",),
-               progress=None, encoder: dict | None = None) -> dict:
-    """Scratch vs pretrained (one row per masking) on the same labelled fraction, budget and seed.
-
-    Every run resumes from its folder under `runs`, so an interrupted experiment continues where it stopped and
-    mae-efficiency re-uses the scratch and tube runs of mae-masking (the config check in `restore` refuses a
-    folder that was trained with another recipe)."""
-    data, runs, encoder = Path(data), Path(runs), encoder or ENCODER
-    labelled = labelled_fraction(data, fraction, seed, runs / f"train_{fraction:g}.csv")
-    n = sum(1 for _ in open(labelled)) - 1
-    common = dict(data=data, epochs=finetune_epochs, seed=seed, progress=progress, encoder=encoder)
-    rows = [{"init": "scratch", **_finetune(labelled=labelled, out=runs / "scratch", init=None, **common)}]
-    for masking in maskings:
-        pre = _pretrain(data=data, out=runs / f"pretrain-{masking}", masking=masking, epochs=pretrain_epochs, seed=seed,
-                        progress=progress, encoder=encoder)
-        ft = _finetune(labelled=labelled, out=runs / f"finetune-{masking}", init=pre["checkpoint"], **common)
-        rows.append({"init": f"VideoMAE, {masking} masking 90%", "pretrain_loss": pre["loss"],
-                     "pretrain_seconds": pre["seconds"], **ft})
-    return {"data": str(data), "labelled_clips": n, "fraction": fraction, "pretrain_epochs": pretrain_epochs,
-            "finetune_epochs": finetune_epochs, "seed": seed, "encoder": encoder, "rows": rows}
+def finetune_run(preset: Preset, data: Path, labelled: Path, out: Path, init: str | None, seed: int, progress=None,
+                 device: str = "cpu", epochs: int | None = None) -> dict:
+    cfg = TrainConfig(data=str(labelled), val=str(data / "val.csv"), test=str(data / "test.csv"), out=str(out),
+                      model=classifier_fields(preset), init=init, epochs=epochs or preset.finetune_epochs,
+                      batch_size=preset.finetune_batch, lr=preset.finetune_lr, warmup_epochs=2.0,
+                      label_smoothing=preset.label_smoothing, layer_decay=preset.layer_decay if init else 1.0,
+                      crop_scale=preset.crop_scale, cache=True, symmetries="all" if dataset_symmetries(data) else "",
+                      seed=seed, device=device)
+    result = train(cfg, resume=True, progress=progress)
+    last = result["history"][-1]
+    return {"top1": result["test"]["top1"], "top5": result["test"]["top5"], "train_top1": last["train_top1"],
+            "seconds": _seconds(result["history"]), "history": result["history"],
+            "clips": sum(1 for _ in open(labelled)) - 1}
 
 
-VIT_B = dict(num_frames=16, image_size=224, patch_size=16, tubelet_size=2, dim=768, depth=12, heads=12)
+def probe_run(preset: Preset, data: Path, labelled: Path, checkpoint: str | None, seed: int,
+              device: str = "cpu") -> float:
+    """kNN top-1 of the frozen encoder: pretrained weights, or (checkpoint None) random ones."""
+    if checkpoint:
+        encoder = classifier_from_pretrained(checkpoint, {})
+    else:
+        torch.manual_seed(seed)
+        encoder = VideoTransformer(videomae_encoder_config(**preset.encoder))
+    splits = load_splits(labelled, test=str(data / "test.csv"))
+    return knn_probe(encoder, splits["train"], splits["test"], dataset_labels(str(data), load_splits(data)),
+                     device=device)
 
 
-def _step_setup(enc: dict, ratio: float, batch: int):
-    """(model, mask, one training step, encoder-only forward) at this mask ratio."""
-    torch.manual_seed(0)
-    model = build_videomae(PretrainConfig(data="", out="", model=enc))
-    grid, n = model.config.encoder.grid, model.config.encoder.num_patches
-    video = torch.randn(batch, 3, enc["num_frames"], enc["image_size"], enc["image_size"])
-    # ratio 0: a mask hiding nothing is not a VideoMAE input; the encoder runs over every token and the
-    # decoder predicts every tube (the cost of pretraining without masking)
-    mask = make_mask("tube", batch, grid, ratio, torch.Generator().manual_seed(0)) if ratio > 0 else \
-        torch.zeros(batch, n, dtype=torch.bool)
-
-    def step():
-        model.zero_grad(set_to_none=True)
-        if ratio > 0:
-            loss, _ = model(video, mask)
-        else:
-            visible = model.forward_encoder(video, None)
-            pred = model.forward_decoder(visible, mask, predict_all=True)
-            loss = torch.nn.functional.mse_loss(pred, model.targets(video))
-        loss.backward()
-
-    def encoder_only():
-        with torch.no_grad():
-            model.forward_encoder(video, mask if ratio > 0 else None)
-    return model, mask, step, encoder_only
+def mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def _fresh_process_peak(enc: dict, ratio: float, batch: int, queue) -> None:
-    """Peak extra memory of one step (weights' gradients + activations) in a process of its own: in a process
-    that already ran other steps the allocator hands back memory it kept, and the peak reads low."""
-    torch.set_num_threads(1)
-    _, _, step, _ = _step_setup(enc, ratio, batch)
-    queue.put(peak_bytes(step) or 0)
+def run_experiment(preset: Preset, data: Path, runs: Path, maskings=("tube",), probe: bool = True, progress=None,
+                   device: str = "cpu") -> dict:
+    """Every seed: a labelled subset, scratch on it, and per masking a pretraining (one per seed, or seed 0's
+    for every seed) fine-tuned on it; the kNN probe of the tube encoder; the full-label check if asked."""
+    data, runs = prepare_data(Path(data), preset, progress), Path(runs)
+    common = dict(progress=progress, device=device)
+    pretrained: dict[tuple[str, int], dict] = {}
+    seeds = []
+    for seed in preset.seeds:
+        subset = runs / f"seed{seed}" / f"train_{preset.fraction:g}.csv"
+        labelled = labelled_fraction(data, preset.fraction, seed, subset)
+        row = {"seed": seed, "scratch": finetune_run(preset, data, labelled, runs / f"seed{seed}" / "scratch", None,
+                                                     seed, **common)}
+        for masking in maskings:
+            pseed = seed if preset.pretrain_per_seed else preset.seeds[0]
+            if (masking, pseed) not in pretrained:
+                pretrained[masking, pseed] = pretrain_run(preset, data, runs / f"pretrain-{masking}-seed{pseed}",
+                                                          masking, pseed, **common)
+            pre = pretrained[masking, pseed]
+            row[masking] = finetune_run(preset, data, labelled, runs / f"seed{seed}" / f"finetune-{masking}",
+                                        pre["checkpoint"], seed, **common)
+        if probe:
+            row["probe"] = {"random": probe_run(preset, data, labelled, None, seed, device),
+                            **{m: probe_run(preset, data, labelled, pretrained[m, pseed]["checkpoint"], seed, device)
+                               for m in maskings}}
+        seeds.append(row)
+    report = {"preset": preset.name, "data": str(data), "runs": str(runs), "encoder": preset.encoder,
+              "recipe": {k: v for k, v in vars(preset).items() if k not in ("name", "encoder")},
+              "labels": len(dataset_labels(str(data), load_splits(data))), "maskings": list(maskings),
+              "seeds": seeds, "pretraining": [dict(v) for v in pretrained.values()]}
+    if preset.full_label_epochs:
+        report["full_labels"] = finetune_run(preset, data, data / "train.csv", runs / "scratch-all-labels", None,
+                                             preset.seeds[0], epochs=preset.full_label_epochs, **common)
+    report["summary"] = summarize(report)
+    return report
 
 
-def step_peak_bytes(enc: dict, ratio: float, batch: int) -> int:
-    import multiprocessing as mp
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_fresh_process_peak, args=(enc, ratio, batch, queue))
-    proc.start()
-    peak = queue.get(timeout=1800)
-    proc.join()
-    return peak
-
-
-def cost(encoder: dict | None = None, ratios=(0.9, 0.75, 0.0), batch: int = 1, reps: int = 2) -> dict:
-    """Pretraining step time and peak memory per mask ratio, and the encoder's attention pairs."""
-    enc = encoder or VIT_B
-    rows = []
-    for ratio in ratios:
-        model, mask, step, encoder_only = _step_setup(enc, ratio, batch)
-        visible, n = int((~mask[0]).sum()), mask.shape[1]
-        rows.append({"mask_ratio": ratio, "visible_tokens": visible, "tokens": n,
-                     "encoder_pairs": visible ** 2 * enc["depth"],
-                     "step_seconds": median_seconds(step, warmup=1, reps=reps),
-                     "encoder_forward_seconds": median_seconds(encoder_only, warmup=1, reps=reps),
-                     "step_peak_mib": step_peak_bytes(enc, ratio, batch) / 2 ** 20})
-        del model
-    base = rows[-1]
-    for r in rows:
-        r["pairs_vs_unmasked"] = r["encoder_pairs"] / base["encoder_pairs"]
-        r["step_time_vs_unmasked"] = r["step_seconds"] / base["step_seconds"]
-        r["encoder_time_vs_unmasked"] = r["encoder_forward_seconds"] / base["encoder_forward_seconds"]
-    return {"encoder": enc, "batch": batch, "hardware": hardware(), "rows": rows}
-
-
-def cost_markdown(r: dict) -> str:
-    e = r["encoder"]
-    tube = f"{e['tubelet_size']}x{e['patch_size']}x{e['patch_size']}"
-    lines = [f"VideoMAE pretraining step, encoder {e['num_frames']}x{e['image_size']} px, {tube} tubes, "
-             f"width {e['dim']}, depth {e['depth']} (decoder: 4 blocks, half width), batch {r['batch']}, fp32, "
-             f"tube masking. Measured on {r['hardware']}.", "",
-             "| mask ratio | visible tokens | encoder attention pairs vs no masking | encoder forward s (ratio) | "
-             "train step s (ratio) | step peak memory MiB |", "|---|---|---|---|---|---|"]
-    for x in r["rows"]:
-        lines.append(f"| {x['mask_ratio']:.2f} | {x['visible_tokens']:,} / {x['tokens']:,} | "
-                     f"{x['pairs_vs_unmasked']:.4f} | "
-                     f"{x['encoder_forward_seconds']:.2f} ({x['encoder_time_vs_unmasked']:.3f}) | "
-                     f"{x['step_seconds']:.2f} ({x['step_time_vs_unmasked']:.3f}) | {x['step_peak_mib']:,.0f} |")
-    return "\n".join(lines) + "\n"
-
-
-def efficiency_markdown(r: dict, title: str) -> str:
-    lines = [f"## {title}", "",
-             f"Data: `{r['data']}`; {r['labelled_clips']} labelled training clips ({r['fraction']:.0%} of the "
-             f"training split, balanced per label); pretraining uses every training clip without labels "
-             f"({r['pretrain_epochs']} epochs); fine-tuning and scratch runs get the same {r['finetune_epochs']} "
-             "epochs, "
-             f"batch, schedule and seed. Encoder: {json.dumps(r['encoder'])}, joint attention, sinusoidal positions, "
-             "mean pooling. Accuracy on the dataset's test split.", "",
-             "| start | test top-1 | test top-5 | pretrain loss | pretrain time | fine-tune time |",
-             "|---|---|---|---|---|---|"]
-    for x in r["rows"]:
-        pl = f"{x['pretrain_loss']:.4f}" if "pretrain_loss" in x else "-"
-        pt = f"{x['pretrain_seconds'] / 60:.1f} min" if "pretrain_seconds" in x else "-"
-        lines.append(f"| {x['init']} | {x['top1']:.1%} | {x['top5']:.1%} | {pl} | {pt} | {x['seconds'] / 60:.1f} min |")
-    return "\n".join(lines) + "\n"
+def summarize(report: dict) -> dict:
+    """Mean and std over seeds of each arm's test top-1, and of the gain over scratch."""
+    out = {}
+    for arm in ["scratch", *report["maskings"]]:
+        top1 = [r[arm]["top1"] for r in report["seeds"]]
+        out[arm] = {"top1": mean_std(top1), "train_top1": mean_std([r[arm]["train_top1"] for r in report["seeds"]])}
+        if arm != "scratch":
+            out[arm]["gain"] = mean_std([r[arm]["top1"] - r["scratch"]["top1"] for r in report["seeds"]])
+    if report["seeds"] and "probe" in report["seeds"][0]:
+        out["probe"] = {k: mean_std([r["probe"][k] for r in report["seeds"]]) for k in report["seeds"][0]["probe"]}
+    return out

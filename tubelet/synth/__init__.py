@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write_text
-from . import camera, order
+from . import camera, order, shapes
 
-TASKS = {"camera-motion": camera, "temporal-order": order}
+TASKS = {"camera-motion": camera, "temporal-order": order, "moving-shapes": shapes}
 SPLITS = ("train", "val", "test")
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from ..video.decode import VIDEO_EXTENSIONS, VideoError, find_videos, probe, read_frames, to_rgb
 from ..video.preprocess import Preprocessor
 from ..video.sampling import jittered_times, sample_times
-from ..video.symmetry import apply_views, dataset_symmetries, relabel
+from ..video.symmetry import apply_views, dataset_meta, dataset_symmetries, relabel
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def unlabelled_clips(data: str | os.PathLike) -> list[Sample]:
 def dataset_labels(data: str, splits: dict) -> list[str]:
     """The dataset's own label order when it says one (dataset.json from `tubelet synth`), else sorted."""
     found = sorted({s.label for s in splits["train"]})
-    meta = Path(data) / "dataset.json"
+    meta = dataset_meta(data)
     if meta.exists():
         order = json.loads(meta.read_text()).get("labels", [])
         if set(order) >= set(found):
@@ -123,18 +125,23 @@ def load_splits(data: str | os.PathLike, val: str | None = None, test: str | Non
 
 class ClipDataset(torch.utils.data.Dataset):
     """Item i -> (clip (3, T, H, W) float, label index). Training samples one random time inside each of T
-    equal parts of the clip (temporal jitter) and applies each declared symmetry with probability 1/2 (the
-    label mapped accordingly); evaluation takes the centres, exactly as `tag` does. `cache()` decodes every
-    clip once into memory (uint8, at the centre times: no jitter), for small datasets and many epochs."""
+    equal parts of the clip (temporal jitter), optionally a random resized crop, and applies each declared
+    symmetry with probability 1/2 (the label mapped accordingly); evaluation takes the centres, exactly as `tag`
+    does. `cache()` decodes every clip once into memory (uint8, at the centre times: no jitter), for small
+    datasets and many epochs."""
 
     def __init__(self, samples: list[Sample], label2id: dict[str, int], num_frames: int, pre: Preprocessor,
-                 train: bool = False, seed: int = 0, symmetries: dict[str, dict[str, str]] | None = None):
+                 train: bool = False, seed: int = 0, symmetries: dict[str, dict[str, str]] | None = None,
+                 crop_scale: float = 1.0):
         unknown = sorted({s.label for s in samples} - set(label2id))
         if unknown:
             raise ValueError(f"labels not in the model: {', '.join(unknown[:5])}")
         self.samples, self.label2id, self.n, self.pre = samples, label2id, num_frames, pre
         self.train, self.seed = train, seed
         self.symmetries = symmetries or {}
+        if not 0.05 <= crop_scale <= 1.0:
+            raise ValueError(f"crop scale must be in [0.05, 1], got {crop_scale}")
+        self.crop_scale = crop_scale
         self.epoch = 0
         self.cached: torch.Tensor | None = None
 
@@ -176,8 +183,22 @@ class ClipDataset(torch.utils.data.Dataset):
         self.cached = torch.cat(parts)
         return self
 
+    def random_resized_crop(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        """One box per clip (area crop_scale..1 of the frame, aspect 3:4..4:3), the same in every frame so
+        motion keeps its direction, resized back to the frame size: `(T, 3, H, W)` uint8 -> same."""
+        t, _, h, w = x.shape
+        u = torch.rand(4, generator=self._rng(i, stream=2)).tolist()
+        area = h * w * (self.crop_scale + (1 - self.crop_scale) * u[0])
+        aspect = math.exp(math.log(3 / 4) + (math.log(4 / 3) - math.log(3 / 4)) * u[1])
+        ch, cw = min(h, round(math.sqrt(area / aspect))), min(w, round(math.sqrt(area * aspect)))
+        y0, x0 = round((h - ch) * u[2]), round((w - cw) * u[3])
+        crop = x[:, :, y0:y0 + ch, x0:x0 + cw].float()
+        return F.interpolate(crop, size=(h, w), mode="bilinear", align_corners=False).round().clamp(0, 255).to(x.dtype)
+
     def __getitem__(self, i: int):
         x, label = self.frames(i, jitter=self.train), self.samples[i].label
+        if self.train and self.crop_scale < 1:
+            x = self.random_resized_crop(i, x)
         if self.train and self.symmetries:
             flips = torch.rand(len(self.symmetries), generator=self._rng(i, stream=1)).tolist()
             names = [name for u, name in zip(flips, sorted(self.symmetries)) if u < 0.5]

@@ -124,12 +124,33 @@ def make_loader(ds, *, batch_size: int, shuffle: bool, workers: int, seed: int, 
 
 
 # --- optimization ----------------------------------------------------------------------------------------
-def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """No decay on norms, biases, class tokens and position tables."""
-    decay, keep = [], []
+def layer_id(name: str, depth: int) -> int:
+    """A parameter's depth for layer-wise lr decay: 0 for the embedding (tokens, positions, class token),
+    i + 1 for block i, depth + 1 for everything after the blocks (norms, temporal blocks, head)."""
+    if name.startswith(("patch_embed", "pos_embed", "cls_token")):
+        return 0
+    if name.startswith("blocks."):
+        return int(name.split(".")[1]) + 1
+    return depth + 1
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float, layer_decay: float = 1.0) -> list[dict]:
+    """No decay on norms, biases, class tokens and position tables. With `layer_decay` < 1 (fine-tuning a
+    pretrained encoder, as BEiT / MAE / VideoMAE do), block i's lr is scaled by layer_decay^(depth + 1 - id):
+    the head learns at the full rate, the patch embedding at the smallest, so the pretrained early layers
+    move least."""
+    depth = len(getattr(model, "blocks", ()))
+    groups: dict[tuple[int, bool], dict] = {}
     for name, p in model.named_parameters():
-        (keep if p.ndim < 2 or "pos" in name or "cls" in name else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": keep, "weight_decay": 0.0}]
+        if not p.requires_grad:
+            continue
+        no_decay = p.ndim < 2 or "pos" in name or "cls" in name
+        lid = layer_id(name, depth) if layer_decay < 1 else 0
+        scale = layer_decay ** (depth + 1 - lid) if layer_decay < 1 else 1.0
+        g = groups.setdefault((lid, no_decay), {"params": [], "weight_decay": 0.0 if no_decay else weight_decay,
+                                                "lr_scale": scale})
+        g["params"].append(p)
+    return list(groups.values())
 
 
 def lr_factor(step: int, *, warmup: int, total: int, min_ratio: float) -> float:
@@ -141,10 +162,14 @@ def lr_factor(step: int, *, warmup: int, total: int, min_ratio: float) -> float:
 
 
 def optimizer_and_schedule(model: torch.nn.Module, *, lr: float, min_lr: float, weight_decay: float,
-                           betas: tuple[float, float], warmup_epochs: float, steps_per_epoch: int, epochs: int):
-    """AdamW and its per-step LambdaLR schedule."""
+                           betas: tuple[float, float], warmup_epochs: float, steps_per_epoch: int, epochs: int,
+                           layer_decay: float = 1.0):
+    """AdamW and its per-step LambdaLR schedule (each group's lr is lr x its lr_scale, times the schedule)."""
     total, warmup = steps_per_epoch * epochs, max(1, int(warmup_epochs * steps_per_epoch))
-    optimizer = torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=betas)
+    groups = param_groups(model, weight_decay, layer_decay)
+    for g in groups:
+        g["lr"] = lr * g.pop("lr_scale")
+    optimizer = torch.optim.AdamW(groups, lr=lr, betas=betas)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, warmup=warmup, total=total, min_ratio=min_lr / lr))
     return optimizer, schedule

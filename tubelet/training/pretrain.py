@@ -4,7 +4,8 @@ Each step draws a fresh mask per clip (tube / random / frame, seeded by (seed, s
 draws the same masks), encodes the visible tokens only, decodes, and takes the MSE on the hidden tubes.
 Shares the training loop's machinery with `train` (loop.py: AdamW + warmup/cosine, atomic per-epoch
 checkpoints with resume, DDP under torchrun). Every `picture_every` steps it writes a PNG of one clip: original /
-masked input / reconstruction, so you can watch what it learns. The result loads as a `VideoMAE`; `tubelet train --init`
+masked input / reconstruction, and after every epoch the loss curve (loss.png), so you can watch what it learns.
+The result loads as a `VideoMAE`; `tubelet train --init`
 fine-tunes its encoder.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from ..modeling.masking import make_mask
 from ..modeling.videomae import VideoMAE, VideoMAEConfig, videomae_encoder_config
 from ..video.preprocess import Preprocessor, preprocessor_config
+from .curves import save_curves
 from .data import ClipDataset, unlabelled_clips
 from .loop import EpochMeter, Run, begin_epoch, optimizer_and_schedule, restore
 from .reconstruction import save_reconstruction_png
@@ -36,13 +38,16 @@ class PretrainConfig:
     norm_pix_loss: bool = True
     epochs: int = 10
     batch_size: int = 16
-    lr: float = 1e-3                               # small models, few steps (VideoMAE-B used 1.5e-4 x batch/256)
+    lr: float | None = None                        # None: base_lr x batch_size / 256 (the papers' scaling rule)
+    base_lr: float = 1.5e-3                        # VideoMAE-B used 1.5e-4; small models take larger steps
     min_lr: float = 1e-6
     weight_decay: float = 0.05
     warmup_epochs: float = 1.0
     grad_clip: float = 1.0
     workers: int = 2
     cache: bool = False
+    crop_scale: float = 1.0                        # random resized crop: smallest area kept (1 = no crop)
+    hflip: bool = True                             # mirror half the clips (no labels to keep)
     seed: int = 0
     picture_every: int = 200                       # steps between reconstruction pictures (0 = never)
     device: str = "cpu"
@@ -54,6 +59,11 @@ def build_videomae(cfg: PretrainConfig) -> VideoMAE:
                                    decoder_depth=cfg.decoder_depth,
                                    decoder_heads=cfg.decoder_heads or max(1, enc.heads // 2),
                                    norm_pix_loss=cfg.norm_pix_loss, mask_ratio=cfg.mask_ratio))
+
+
+def pretrain_lr(cfg: PretrainConfig, world: int = 1) -> float:
+    """--lr, or the scaling rule on the batch of all processes together."""
+    return cfg.lr if cfg.lr is not None else cfg.base_lr * cfg.batch_size * world / 256
 
 
 def step_masks(cfg: PretrainConfig, step: int, rank: int, batch: int, grid, device) -> torch.Tensor:
@@ -69,11 +79,13 @@ def pretrain(cfg: PretrainConfig, resume: bool = False, progress: bool | None = 
     enc = model.config.encoder
     model.preprocessor = preprocessor_config(enc.image_size)
     pre = Preprocessor.from_config(model.preprocessor, enc.image_size)
-    ds = ClipDataset(samples, {"": 0}, enc.num_frames, pre, train=True, seed=cfg.seed)
+    ds = ClipDataset(samples, {"": 0}, enc.num_frames, pre, train=True, seed=cfg.seed,
+                     symmetries={"hflip": {}} if cfg.hflip else None, crop_scale=cfg.crop_scale)
     workers = 0 if cfg.cache else cfg.workers
     steps = run.steps_per_epoch(len(ds), cfg.batch_size)
     model.to(cfg.device)
-    optimizer, scheduler = optimizer_and_schedule(model, lr=cfg.lr, min_lr=cfg.min_lr, weight_decay=cfg.weight_decay,
+    optimizer, scheduler = optimizer_and_schedule(model, lr=pretrain_lr(cfg, run.world), min_lr=cfg.min_lr,
+                                                  weight_decay=cfg.weight_decay,
                                                   betas=(0.9, 0.95), warmup_epochs=cfg.warmup_epochs,
                                                   steps_per_epoch=steps, epochs=cfg.epochs)
     state = {"epoch": 0, "history": [], "config": asdict(cfg)}
@@ -113,7 +125,10 @@ def pretrain(cfg: PretrainConfig, resume: bool = False, progress: bool | None = 
         bar.close()
         record = {"epoch": epoch + 1, "loss": meter.loss, "seconds": meter.seconds}
         run.end_epoch(record, state, model, optimizer, scheduler)
-        run.print(f"epoch {epoch + 1}: loss {record['loss']:.4f} ({record['seconds']:.0f} s)")
+        if run.main:
+            save_curves(state["history"], run.out / "loss.png", f"{cfg.masking} masking {cfg.mask_ratio:.0%}")
+        run.print(f"epoch {epoch + 1}: loss {record['loss']:.4f} ({record['seconds']:.0f} s, "
+                  f"{steps * cfg.batch_size * run.world / max(record['seconds'], 1e-9):.0f} clips/s)")
     result = {"history": state["history"], "steps": steps * cfg.epochs}
     if run.main:
         _picture(model, picture_clip, cfg, steps * cfg.epochs, run.out)

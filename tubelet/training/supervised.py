@@ -19,6 +19,7 @@ from ..modeling.config import VideoTransformerConfig
 from ..modeling.model import VideoTransformer
 from ..video.preprocess import Preprocessor, preprocessor_config
 from ..video.symmetry import model_views
+from .curves import save_curves
 from .data import ClipDataset, chosen_symmetries, dataset_labels, load_splits
 from .evaluate import evaluate, format_confusion
 from .finetune import classifier_from_pretrained
@@ -40,6 +41,8 @@ class TrainConfig:
     weight_decay: float = 0.05
     warmup_epochs: float = 1.0
     label_smoothing: float = 0.1
+    layer_decay: float | None = None               # lr x decay^(depth + 1 - layer); None: 0.75 with --init, else 1
+    crop_scale: float = 1.0                        # random resized crop: smallest area kept (1 = no crop)
     grad_clip: float = 1.0
     precision: str = "fp32"                        # fp32 | bf16
     workers: int = 2
@@ -59,6 +62,11 @@ def build_model(cfg: TrainConfig, labels: list[str]) -> VideoTransformer:
     return VideoTransformer(VideoTransformerConfig(**{**cfg.model, "id2label": id2label, "num_labels": len(labels)}))
 
 
+def layer_decay(cfg: TrainConfig) -> float:
+    """Fine-tuning a pretrained encoder decays the lr towards its first layers; a model from scratch does not."""
+    return cfg.layer_decay if cfg.layer_decay is not None else (0.75 if cfg.init else 1.0)
+
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) -> dict:
     run = Run.start(cfg.out, cfg.device)
     splits = load_splits(cfg.data, cfg.val, cfg.test)
@@ -71,13 +79,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
                                              test_views=symmetries)
     pre = Preprocessor.from_config(model.preprocessor, mc.image_size)
     datasets = {k: ClipDataset(v, mc.label2id, mc.num_frames, pre, train=k == "train", seed=cfg.seed,
-                               symmetries=symmetries) for k, v in splits.items()}
+                               symmetries=symmetries, crop_scale=cfg.crop_scale) for k, v in splits.items()}
     workers = 0 if cfg.cache else cfg.workers
     steps = run.steps_per_epoch(len(datasets["train"]), cfg.batch_size)
     model.to(cfg.device)
     optimizer, scheduler = optimizer_and_schedule(model, lr=cfg.lr, min_lr=cfg.min_lr, weight_decay=cfg.weight_decay,
                                                   betas=(0.9, 0.999), warmup_epochs=cfg.warmup_epochs,
-                                                  steps_per_epoch=steps, epochs=cfg.epochs)
+                                                  steps_per_epoch=steps, epochs=cfg.epochs,
+                                                  layer_decay=layer_decay(cfg))
     state = {"epoch": 0, "history": [], "best_top1": -1.0, "config": asdict(cfg)}
     if resume:
         restore(run, model, optimizer, scheduler, state, cfg.epochs)
@@ -125,6 +134,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
                 state["best_top1"] = score
                 save_best(run.out, model)
         run.end_epoch(record, state, model, optimizer, scheduler)
+        if run.main:
+            save_curves(state["history"], run.out / "curves.png", f"{mc.scheme}, {len(datasets['train'])} clips")
         run.print("epoch {epoch}: train loss {train_loss:.3f} top1 {train_top1:.3f}".format(**record)
                   + ("; val top1 {val_top1:.3f} top5 {val_top5:.3f}".format(**record) if "val_top1" in record else "")
                   + f" ({record['seconds']:.0f} s)")

@@ -32,9 +32,15 @@ def check_symmetries(found: dict, where: str) -> dict[str, dict[str, str]]:
     return found
 
 
+def dataset_meta(data: str | os.PathLike) -> Path:
+    """Where a dataset's dataset.json is: in its folder, or beside a manifest CSV (a labelled subset's)."""
+    data = Path(data)
+    return (data.parent if data.suffix.lower() == ".csv" else data) / "dataset.json"
+
+
 def dataset_symmetries(data: str | os.PathLike) -> dict[str, dict[str, str]]:
     """The label-preserving transforms a synthetic dataset declares in its dataset.json ({} if none)."""
-    meta = Path(data) / "dataset.json"
+    meta = dataset_meta(data)
     if not meta.exists():
         return {}
     return check_symmetries(json.loads(meta.read_text()).get("symmetries", {}), str(meta))

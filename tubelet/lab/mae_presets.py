@@ -1,0 +1,54 @@
+"""The budgets of the VideoMAE experiments: one recipe, sized for a laptop CPU, a GPU, or a test.
+
+Every field is a knob the commands expose (`tubelet pretrain`, `tubelet train`); a preset only fixes their
+values so that `tubelet experiment mae-efficiency --preset cpu` is one reproducible command.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    clips: int                                   # moving-shapes clips to synthesize (80% train, 10% val, 10% test)
+    encoder: dict = field(default_factory=dict)  # VideoTransformerConfig fields of the encoder / classifier
+    decoder_dim: int = 48
+    decoder_depth: int = 2
+    mask_ratio: float = 0.9
+    norm_pix_loss: bool = True
+    pretrain_epochs: int = 30
+    pretrain_batch: int = 64
+    pretrain_base_lr: float = 6e-3               # x batch / 256
+    pretrain_per_seed: bool = False              # False: one pretraining (seed 0) serves every fine-tuning seed
+    fraction: float = 0.1                        # labelled share of the training clips
+    finetune_epochs: int = 40
+    finetune_batch: int = 32
+    finetune_lr: float = 1e-3
+    layer_decay: float = 0.75                    # fine-tuning only; scratch trains every layer at the full rate
+    drop_path: float = 0.1
+    label_smoothing: float = 0.1
+    crop_scale: float = 0.7
+    seeds: tuple[int, ...] = (0, 1, 2)
+    full_label_epochs: int = 0                   # > 0: also train from scratch on every label (the testbed check)
+    threads: int | None = None
+
+    def replace(self, **changes) -> "Preset":
+        return dataclasses.replace(self, **changes)
+
+
+TINY_ENCODER = dict(num_frames=8, image_size=32, patch_size=4, tubelet_size=2, dim=96, depth=4, heads=4)
+
+PRESETS = {
+    # 2 CPU cores (AVX2), about 60 minutes for mae-efficiency
+    "cpu": Preset(name="cpu", clips=6000, encoder=TINY_ENCODER),
+    # one CUDA GPU, about 10 minutes: more data, a wider encoder, more epochs, one pretraining per seed
+    "gpu": Preset(name="gpu", clips=24000, encoder={**TINY_ENCODER, "dim": 192, "depth": 6, "heads": 6},
+                  decoder_dim=96, pretrain_epochs=100, pretrain_batch=256, pretrain_per_seed=True,
+                  finetune_epochs=60, full_label_epochs=30),
+    # a test: every stage runs, nothing is learnt
+    "toy": Preset(name="toy", clips=72, encoder={**TINY_ENCODER, "dim": 32, "depth": 2, "heads": 2},
+                  decoder_dim=16, decoder_depth=1, pretrain_epochs=1, pretrain_batch=16, finetune_epochs=1,
+                  finetune_batch=8, fraction=0.5, seeds=(0, 1), full_label_epochs=1),
+}
