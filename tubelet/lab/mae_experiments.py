@@ -41,10 +41,10 @@ def prepare_data(data: Path, preset: Preset, progress=None) -> Path:
     return data
 
 
-def labelled_fraction(data: Path, fraction: float, seed: int, out: Path) -> Path:
-    """A train manifest keeping `fraction` of each label's training clips (at least one per label), with the
+def labelled_fraction(data: Path, fraction: float, seed: int, out: Path, split: str = "train") -> Path:
+    """A manifest keeping `fraction` of each label's clips of `split` (at least one per label), with the
     dataset's dataset.json beside it (label order and symmetries)."""
-    rows = load_splits(data)["train"]
+    rows = load_splits(data)[split]
     by_label: dict[str, list] = {}
     for r in rows:
         by_label.setdefault(r.label, []).append(r)
@@ -90,9 +90,16 @@ def classifier_fields(preset: Preset) -> dict:
     return fields
 
 
+def validation_subset(data: Path, preset: Preset, runs: Path) -> Path:
+    """The clips that pick each run's best epoch: a balanced share of the validation split (scoring all of it
+    every epoch would cost a third of a fine-tuning run on a CPU)."""
+    n = len(load_splits(data)["val"])
+    return labelled_fraction(data, min(1.0, preset.val_clips / n), 0, runs / "val_subset.csv", split="val")
+
+
 def finetune_run(preset: Preset, data: Path, labelled: Path, out: Path, init: str | None, seed: int, progress=None,
-                 device: str = "cpu", epochs: int | None = None) -> dict:
-    cfg = TrainConfig(data=str(labelled), val=str(data / "val.csv"), test=str(data / "test.csv"), out=str(out),
+                 device: str = "cpu", epochs: int | None = None, val: Path | None = None) -> dict:
+    cfg = TrainConfig(data=str(labelled), val=str(val or data / "val.csv"), test=str(data / "test.csv"), out=str(out),
                       model=classifier_fields(preset), init=init, epochs=epochs or preset.finetune_epochs,
                       batch_size=preset.finetune_batch, lr=preset.finetune_lr, warmup_epochs=2.0,
                       label_smoothing=preset.label_smoothing, layer_decay=preset.layer_decay if init else 1.0,
@@ -128,13 +135,14 @@ def run_experiment(preset: Preset, data: Path, runs: Path, maskings=("tube",), p
     for every seed) fine-tuned on it; the kNN probe of the tube encoder; the full-label check if asked."""
     data, runs = prepare_data(Path(data), preset, progress), Path(runs)
     common = dict(progress=progress, device=device)
+    val = validation_subset(data, preset, runs)
     pretrained: dict[tuple[str, int], dict] = {}
     seeds = []
     for seed in preset.seeds:
         subset = runs / f"seed{seed}" / f"train_{preset.fraction:g}.csv"
         labelled = labelled_fraction(data, preset.fraction, seed, subset)
         row = {"seed": seed, "scratch": finetune_run(preset, data, labelled, runs / f"seed{seed}" / "scratch", None,
-                                                     seed, **common)}
+                                                     seed, val=val, **common)}
         for masking in maskings:
             pseed = seed if preset.pretrain_per_seed else preset.seeds[0]
             if (masking, pseed) not in pretrained:
@@ -142,7 +150,7 @@ def run_experiment(preset: Preset, data: Path, runs: Path, maskings=("tube",), p
                                                           masking, pseed, **common)
             pre = pretrained[masking, pseed]
             row[masking] = finetune_run(preset, data, labelled, runs / f"seed{seed}" / f"finetune-{masking}",
-                                        pre["checkpoint"], seed, **common)
+                                        pre["checkpoint"], seed, val=val, **common)
         if probe:
             row["probe"] = {"random": probe_run(preset, data, labelled, None, seed, device),
                             **{m: probe_run(preset, data, labelled, pretrained[m, pseed]["checkpoint"], seed, device)
@@ -154,7 +162,7 @@ def run_experiment(preset: Preset, data: Path, runs: Path, maskings=("tube",), p
               "seeds": seeds, "pretraining": [dict(v) for v in pretrained.values()]}
     if preset.full_label_epochs:
         report["full_labels"] = finetune_run(preset, data, data / "train.csv", runs / "scratch-all-labels", None,
-                                             preset.seeds[0], epochs=preset.full_label_epochs, **common)
+                                             preset.seeds[0], epochs=preset.full_label_epochs, val=val, **common)
     report["summary"] = summarize(report)
     return report
 

@@ -28,7 +28,8 @@ def setup_lines(r: dict) -> list[str]:
     return [
         f"Preset `{r['preset']}`. Data `{r['data']}`: {r['labels']} classes (chance {1 / r['labels']:.1%}); "
         f"{s0['scratch']['clips']} labelled training clips per seed ({rec['fraction']:.0%}, balanced per label, "
-        "a different subset for each seed); the test split is scored with the best validation epoch's model.",
+        "a different subset for each seed); the test split is scored with the model of the epoch that did best on "
+        f"{rec['val_clips']} validation clips.",
         f"- Encoder (both arms): {e['num_frames']} frames x {e['image_size']} px, {tube} tubes, width {e['dim']}, "
         f"depth {e['depth']}, {e['heads']} heads, joint attention, sinusoidal positions, mean pooling.",
         f"- Pretraining: {n_pre}; every training clip, labels unused; {rec['pretrain_epochs']} epochs, batch "

@@ -19,7 +19,7 @@ from torch import nn
 from ..constants import IMAGENET_MEAN, IMAGENET_STD
 from .attention import Block
 from .config import VideoTransformerConfig
-from .model import SavePretrained, VideoTransformer, init_weights, trunc_normal
+from .model import SavePretrained, VideoTransformer, trunc_normal
 from .tokens import sinusoid_table
 
 
@@ -65,6 +65,19 @@ class VideoMAEConfig:
         return cls(**d)
 
 
+def _xavier(m: nn.Module):
+    """MAE's / VideoMAE's pretraining init: xavier-uniform linear layers, zero biases, unit norms. (The
+    classifier's trunc-normal(0.02) leaves a patch's content 5x weaker than its sinusoidal position at the
+    start; on tubelet's small encoders the loss then sat on a plateau for thousands of steps.)"""
+    if isinstance(m, nn.Linear):
+        nn.init.xavier_uniform_(m.weight)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.LayerNorm):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+
+
 class VideoMAE(SavePretrained, nn.Module):
     def __init__(self, config: VideoMAEConfig):
         super().__init__()
@@ -80,8 +93,10 @@ class VideoMAE(SavePretrained, nn.Module):
         self.decoder_norm = nn.LayerNorm(config.decoder_dim, eps=config.decoder_norm_eps)
         self.patch_dim = enc.tubelet_size * enc.patch_size ** 2 * enc.num_channels
         self.decoder_pred = nn.Linear(config.decoder_dim, self.patch_dim)
-        for m in (self.encoder_to_decoder, self.decoder_blocks, self.decoder_norm, self.decoder_pred):
-            m.apply(init_weights)
+        self.apply(_xavier)
+        proj = self.encoder.patch_embed.proj
+        if isinstance(proj, nn.Conv3d):          # the linear tubelet embedding, initialized as the linear layer it is
+            nn.init.xavier_uniform_(proj.weight.view(proj.weight.shape[0], -1))
         trunc_normal(self.mask_token)
         self.preprocessor: dict | None = None
 

@@ -68,13 +68,17 @@ def shape_mask(kind: str, cx: float, cy: float, r: float, angle: float, size: in
 
 
 def background(rng: np.random.Generator, size: int) -> torch.Tensor:
-    """A random crop of a real photo, rescaled and toned down so shapes on it stay visible: (3, size, size)."""
+    """A random crop of a real photo, its detail kept at a coarse scale (shrunk to 3-6 px, then enlarged) and
+    toned down so shapes on it stay visible: (3, size, size). Fine texture would be unpredictable under any
+    mask: it would dominate the pretraining loss and drown the moving shape's signal."""
     img = photo(PHOTOS[rng.integers(len(PHOTOS))])
     ph, pw = img.shape[1:]
     crop = int(min(ph, pw) * rng.uniform(0.25, 0.7))
     y, x = rng.integers(ph - crop + 1), rng.integers(pw - crop + 1)
-    img = F.interpolate(img[None, :, y:y + crop, x:x + crop], size=(size, size), mode="bilinear", antialias=True,
-                        align_corners=False)[0]
+    coarse = int(rng.integers(3, 7))
+    img = F.interpolate(img[None, :, y:y + crop, x:x + crop], size=(coarse, coarse), mode="bilinear", antialias=True,
+                        align_corners=False)
+    img = F.interpolate(img, size=(size, size), mode="bicubic", align_corners=False)[0].clamp(0, 1)
     if rng.random() < 0.5:
         img = img.flip(2)
     lo = rng.uniform(0.1, 0.35)
@@ -98,12 +102,12 @@ def _composite(canvas: torch.Tensor, alpha: torch.Tensor, colour: torch.Tensor) 
 def _path(motion: str, rng: np.random.Generator, n: int, size: int):
     """Per-frame (cx, cy, r, angle) of the moving shape."""
     t = np.linspace(0, 1, n)
-    r = rng.uniform(4.5, 6.5)
+    r = rng.uniform(5.5, 7.5)
     angle0 = rng.uniform(0, 2 * np.pi)
     cx, cy = rng.uniform(r + 3, size - r - 3, 2)
     if motion in ("moves_right", "moves_left"):
-        r = rng.uniform(4.0, 5.5)
-        travel = rng.uniform(0.3, 0.45) * size
+        r = rng.uniform(5.0, 7.0)
+        travel = rng.uniform(0.3, 0.4) * size
         cy = rng.uniform(r + 2, size - r - 2)
         x0 = rng.uniform(r + 1, size - r - 1 - travel)
         xs = x0 + travel * t
@@ -112,7 +116,7 @@ def _path(motion: str, rng: np.random.Generator, n: int, size: int):
     if motion in ("turns_cw", "turns_ccw"):
         turn = rng.uniform(np.radians(120), np.radians(230)) * (1 if motion == "turns_cw" else -1)
         return [(cx, cy, r * 1.1, angle0 + turn * s) for s in t]
-    r0, r1 = rng.uniform(2.5, 3.5), rng.uniform(7.0, 9.0)
+    r0, r1 = rng.uniform(3.0, 4.0), rng.uniform(8.5, 10.5)
     cx, cy = rng.uniform(r1 + 1, size - r1 - 1, 2)
     rs = r0 + (r1 - r0) * t
     rs = rs if motion == "grows" else rs[::-1]
