@@ -35,6 +35,7 @@ def test_pretrain_learns_and_draws_reconstructions(videos, tmp_path):
     # every 3 steps + the end
     assert [p.name for p in pictures] == [f"step_{s:06d}.png" for s in (3, 6, 9, 12, 15, 16)]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in pictures)
+    assert (tmp_path / "run" / "loss.png").read_bytes()[:4] == b"\x89PNG"       # the loss curve, every epoch
     model = load_model(tmp_path / "run" / "checkpoint")
     assert isinstance(model, VideoMAE) and model.config.decoder_dim == 16 and model.config.encoder.dim == 32
 

@@ -32,6 +32,7 @@ def test_train_writes_a_model_metrics_and_a_confusion_matrix(dataset, tmp_path):
     history = metrics["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3] and history[-1]["train_loss"] < history[0]["train_loss"]
     assert {"val_top1", "val_top5"} <= set(history[0])
+    assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"     # loss and top-1 per epoch
     conf = metrics["test"]["confusion"]
     assert len(conf) == 10 and sum(map(sum, conf)) == metrics["test"]["clips"] == 6
     model = load_model(tmp_path / "run" / "best")

@@ -146,12 +146,13 @@ def add_commands(sub):
     m.add_argument("--mask-ratio", type=float, default=0.9)
     m.add_argument("--raw-pixels", action="store_true", help="predict raw pixels instead of per-tube normalized ones")
     m.add_argument("--decoder-dim", type=int, help="default: half the encoder width")
-    m.add_argument("--decoder-depth", type=int, default=4)
+    m.add_argument("--decoder-depth", type=int, default=2)
     m.add_argument("--decoder-heads", type=int, help="default: half the encoder heads")
     m.add_argument("--epochs", type=int, default=10)
     m.add_argument("--batch-size", type=int, default=16)
     m.add_argument("--lr", type=float, help="peak learning rate (default: --base-lr x batch size / 256)")
-    m.add_argument("--base-lr", type=float, default=1.5e-3, help="learning rate per 256 clips of batch")
+    m.add_argument("--base-lr", type=float, default=0.012,
+                   help="learning rate per 256 clips of batch (default: the cpu preset's; VideoMAE-B used 1.5e-4)")
     m.add_argument("--weight-decay", type=float, default=0.05)
     m.add_argument("--warmup-epochs", type=float, default=1.0)
     m.add_argument("--crop-scale", type=float, default=1.0,

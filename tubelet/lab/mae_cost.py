@@ -17,7 +17,7 @@ VIT_B = dict(num_frames=16, image_size=224, patch_size=16, tubelet_size=2, dim=7
 def _step_setup(enc: dict, ratio: float, batch: int):
     """(model, mask, one training step, encoder-only forward) at this mask ratio."""
     torch.manual_seed(0)
-    model = build_videomae(PretrainConfig(data="", out="", model=enc))
+    model = build_videomae(PretrainConfig(data="", out="", model=enc, decoder_depth=4))   # VideoMAE-B: 4 blocks
     grid, n = model.config.encoder.grid, model.config.encoder.num_patches
     video = torch.randn(batch, 3, enc["num_frames"], enc["image_size"], enc["image_size"])
     # ratio 0: a mask hiding nothing is not a VideoMAE input; the encoder runs over every token and the

@@ -81,7 +81,7 @@ def curves_png(r: dict, path: Path) -> Path:
     for p in r["pretraining"]:
         a.plot([h["epoch"] for h in p["history"]], [h["loss"] for h in p["history"]],
                label=f"{p['masking']}, seed {p['seed']}")
-    a.set(xlabel="pretraining epoch", ylabel="loss on hidden tubes", title="pretraining")
+    a.set(xlabel="pretraining epoch", ylabel="loss on hidden tubes (log scale)", title="pretraining", yscale="log")
     a.legend()
     colours = dict(zip(["scratch", "tube", "random", "frame"], ["tab:gray", "tab:blue", "tab:orange", "tab:green"]))
     for arm in ["scratch", *r["maskings"]]:
