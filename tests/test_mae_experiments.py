@@ -8,7 +8,7 @@ from conftest import run_cli
 
 from tubelet.lab import mae_cost
 from tubelet.lab import mae_experiments as me
-from tubelet.lab.mae_presets import PRESETS
+from tubelet.lab.mae_presets import PRESETS, toy_sized
 from tubelet.lab.probe import knn_top1
 from tubelet.synth import synthesize
 
@@ -82,3 +82,18 @@ def test_cost_rows_count_visible_tokens():
 def test_experiment_command_names(tmp_path):
     r = run_cli("experiment", "mae-nothing")
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["cpu", "gpu"])
+def test_cpu_and_gpu_recipes_run_at_toy_size(tmp_path, name):
+    preset = toy_sized(name)
+    assert preset.pretrain_per_seed == PRESETS[name].pretrain_per_seed
+    assert preset.layer_decay == PRESETS[name].layer_decay and preset.clips == PRESETS["toy"].clips
+    report = me.run_experiment(preset, tmp_path / "data", tmp_path / "runs", progress=False)
+    # the gpu recipe pretrains once per seed, the cpu recipe once for every seed
+    folders = sorted(p["checkpoint"] for p in report["pretraining"])
+    assert len(folders) == (len(preset.seeds) if name == "gpu" else 1)
+    assert all((tmp_path / "runs" / f"pretrain-tube-seed{s}").is_dir() == (name == "gpu" or s == 0)
+               for s in preset.seeds)
+    for s in report["seeds"]:
+        assert 0 <= s["tube"]["top1"] <= 1 and s["tube"]["clips"] == s["scratch"]["clips"] > 0
