@@ -28,7 +28,7 @@ def pretrain_args(data, out, *extra, epochs=3):
 def test_pretrain_learns_and_draws_reconstructions(videos, tmp_path):
     r = run_cli(*pretrain_args(videos, tmp_path / "run", epochs=4))
     assert r.returncode == 0, r.stderr
-    assert "tube masking at 90% (4 of 32 tokens visible)" in r.stdout
+    assert "tube masking at 75% (8 of 32 tokens visible)" in r.stdout
     history = json.loads((tmp_path / "run" / "metrics.json").read_text())["history"]
     assert history[-1]["loss"] < history[0]["loss"]
     pictures = sorted((tmp_path / "run" / "reconstructions").glob("step_*.png"))

@@ -3,12 +3,13 @@
 import pytest
 import torch
 
+from tubelet.cli import build_parser
 from tubelet.modeling.model import VideoTransformer
 from tubelet.modeling.videomae import videomae_encoder_config
 from tubelet.training.data import ClipDataset, Sample
 from tubelet.training.loop import layer_id, optimizer_and_schedule
 from tubelet.training.pretrain import PretrainConfig, pretrain_lr
-from tubelet.training.supervised import TrainConfig, layer_decay
+from tubelet.training.supervised import TrainConfig, build_model, crop_scale, layer_decay
 from tubelet.video.preprocess import Preprocessor, preprocessor_config
 
 
@@ -51,6 +52,27 @@ def test_default_layer_decay_only_when_fine_tuning():
     assert layer_decay(TrainConfig(data="d", out="o")) == 1.0
     assert layer_decay(TrainConfig(data="d", out="o", init="ckpt")) == 0.75
     assert layer_decay(TrainConfig(data="d", out="o", init="ckpt", layer_decay=0.9)) == 0.9
+
+
+def test_fine_tuning_defaults_to_the_recipe_that_beat_scratch(tmp_path):
+    # crop and drop path as mae-efficiency fine-tuned; a model from scratch (the bundled model's recipe) is untouched
+    assert crop_scale(TrainConfig(data="d", out="o")) == 1.0
+    assert crop_scale(TrainConfig(data="d", out="o", init="ckpt")) == 0.7
+    assert crop_scale(TrainConfig(data="d", out="o", init="ckpt", crop_scale=1.0)) == 1.0
+    _model().save_pretrained(tmp_path / "pre")
+    tuned = build_model(TrainConfig(data="d", out="o", init=str(tmp_path / "pre")), ["x", "y"])
+    assert tuned.config.drop_path == 0.1 and tuned.config.num_labels == 2
+    kept = build_model(TrainConfig(data="d", out="o", init=str(tmp_path / "pre"), model={"drop_path": 0.0}), ["x"])
+    assert kept.config.drop_path == 0.0
+    scratch = dict(num_frames=4, image_size=16, patch_size=8, dim=16, depth=1, heads=2)
+    assert build_model(TrainConfig(data="d", out="o", model=scratch), ["x"]).config.drop_path == 0.0
+
+
+def test_pretrain_command_defaults_to_the_recipe_that_worked():
+    args = build_parser().parse_args(["pretrain", "videos/", "--out", "runs/pre"])
+    assert args.mask_ratio == 0.75 and not args.norm_pix_loss and args.decoder_depth == 2 and args.base_lr == 0.012
+    assert PretrainConfig(data="", out="").mask_ratio == 0.75 and not PretrainConfig(data="", out="").norm_pix_loss
+    assert build_parser().parse_args(["pretrain", "v/", "--out", "o", "--norm-pix-loss"]).norm_pix_loss
 
 
 def test_pretraining_lr_follows_the_batch_size():

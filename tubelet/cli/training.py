@@ -66,7 +66,7 @@ def cmd_pretrain(args) -> int:
     model.pop("pooling", None)
     cfg = PretrainConfig(data=args.data, out=args.out, model=model, decoder_dim=args.decoder_dim,
                          decoder_depth=args.decoder_depth, decoder_heads=args.decoder_heads, masking=args.masking,
-                         mask_ratio=args.mask_ratio, norm_pix_loss=not args.raw_pixels, epochs=args.epochs,
+                         mask_ratio=args.mask_ratio, norm_pix_loss=args.norm_pix_loss, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, base_lr=args.base_lr, weight_decay=args.weight_decay,
                          warmup_epochs=args.warmup_epochs, workers=args.workers, cache=args.cache,
                          crop_scale=args.crop_scale, hflip=not args.no_hflip, seed=args.seed,
@@ -119,8 +119,9 @@ def add_commands(sub):
     r.add_argument("--label-smoothing", type=float, default=0.1)
     r.add_argument("--layer-decay", type=float,
                    help="layer-wise lr decay (block i gets lr x decay^(depth+1-i)); default 0.75 with --init, else 1")
-    r.add_argument("--crop-scale", type=float, default=1.0,
-                   help="random resized crop: smallest share of the frame's area kept (default 1: no crop)")
+    r.add_argument("--crop-scale", type=float,
+                   help="random resized crop: smallest share of the frame's area kept (default 0.7 with --init, "
+                        "else 1: no crop)")
     r.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     r.add_argument("--workers", type=int, default=2, help="data-loading processes")
     r.add_argument("--cache", action="store_true", help="decode every clip once into memory (fast epochs, no jitter)")
@@ -143,8 +144,11 @@ def add_commands(sub):
     m.add_argument("--out", required=True,
                    help="run folder: checkpoint/ (resumable; the model), reconstructions/, metrics.json")
     m.add_argument("--masking", choices=MASKINGS, default="tube")
-    m.add_argument("--mask-ratio", type=float, default=0.9)
-    m.add_argument("--raw-pixels", action="store_true", help="predict raw pixels instead of per-tube normalized ones")
+    m.add_argument("--mask-ratio", type=float, default=0.75, help="share of tokens hidden (VideoMAE-B: 0.9)")
+    loss = m.add_mutually_exclusive_group()
+    loss.add_argument("--raw-pixels", action="store_true", help="predict raw pixels (the default)")
+    loss.add_argument("--norm-pix-loss", action="store_true",
+                      help="predict each tube normalized by its own mean and std (VideoMAE's loss)")
     m.add_argument("--decoder-dim", type=int, help="default: half the encoder width")
     m.add_argument("--decoder-depth", type=int, default=2)
     m.add_argument("--decoder-heads", type=int, help="default: half the encoder heads")

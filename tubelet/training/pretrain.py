@@ -34,8 +34,8 @@ class PretrainConfig:
     decoder_depth: int = 2                         # VideoMAE: 4 at ViT-B; width matters more than depth
     decoder_heads: int | None = None               # default: half the encoder's heads
     masking: str = "tube"
-    mask_ratio: float = 0.9
-    norm_pix_loss: bool = True
+    mask_ratio: float = 0.75                       # the papers: 0.75-0.9; 0.75 won on small token grids
+    norm_pix_loss: bool = False                    # raw pixels: normalized targets stayed flat on fine texture
     epochs: int = 10
     batch_size: int = 16
     lr: float | None = None                        # None: base_lr x batch_size / 256 (the papers' scaling rule)

@@ -25,6 +25,10 @@ from .evaluate import evaluate, format_confusion
 from .finetune import classifier_from_pretrained
 from .loop import EpochMeter, Run, begin_epoch, make_loader, optimizer_and_schedule, restore, save_best
 
+# what `train --init` does unless told otherwise: the fine-tuning recipe that beat scratch (mae-efficiency)
+FINETUNE_CROP_SCALE = 0.7
+FINETUNE_DROP_PATH = 0.1
+
 
 @dataclass
 class TrainConfig:
@@ -42,7 +46,8 @@ class TrainConfig:
     warmup_epochs: float = 1.0
     label_smoothing: float = 0.1
     layer_decay: float | None = None               # lr x decay^(depth + 1 - layer); None: 0.75 with --init, else 1
-    crop_scale: float = 1.0                        # random resized crop: smallest area kept (1 = no crop)
+    crop_scale: float | None = None                # random resized crop: smallest area kept (1 = no crop);
+                                                   # None: 0.7 with --init (the fine-tuning recipe), else 1
     grad_clip: float = 1.0
     precision: str = "fp32"                        # fp32 | bf16
     workers: int = 2
@@ -57,9 +62,15 @@ class TrainConfig:
 def build_model(cfg: TrainConfig, labels: list[str]) -> VideoTransformer:
     """A fresh classifier, or (with --init) a pretrained encoder under a new head."""
     id2label = dict(enumerate(labels))
-    if cfg.init:
-        return classifier_from_pretrained(cfg.init, id2label, cfg.model)
+    if cfg.init:    # the fine-tuning recipe's drop path unless the caller says otherwise
+        return classifier_from_pretrained(cfg.init, id2label, {"drop_path": FINETUNE_DROP_PATH, **cfg.model})
     return VideoTransformer(VideoTransformerConfig(**{**cfg.model, "id2label": id2label, "num_labels": len(labels)}))
+
+
+def crop_scale(cfg: TrainConfig) -> float:
+    """Fine-tuning crops (random resized crop, area 0.7-1: the recipe of docs/videomae-experiments.md); a model
+    from scratch trains on whole frames unless asked (the bundled model's recipe)."""
+    return cfg.crop_scale if cfg.crop_scale is not None else (FINETUNE_CROP_SCALE if cfg.init else 1.0)
 
 
 def layer_decay(cfg: TrainConfig) -> float:
@@ -79,7 +90,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
                                              test_views=symmetries)
     pre = Preprocessor.from_config(model.preprocessor, mc.image_size)
     datasets = {k: ClipDataset(v, mc.label2id, mc.num_frames, pre, train=k == "train", seed=cfg.seed,
-                               symmetries=symmetries, crop_scale=cfg.crop_scale) for k, v in splits.items()}
+                               symmetries=symmetries, crop_scale=crop_scale(cfg)) for k, v in splits.items()}
     workers = 0 if cfg.cache else cfg.workers
     steps = run.steps_per_epoch(len(datasets["train"]), cfg.batch_size)
     model.to(cfg.device)
