@@ -55,6 +55,17 @@ def test_toy_preset_efficiency_end_to_end(tmp_path):
     assert report["full_labels"]["clips"] == len((data / "train.csv").read_text().splitlines()) - 1
     md = (out / "mae-efficiency.md").read_text()
     assert "| scratch |" in md and "| VideoMAE, tube masking |" in md and "kNN" in md and "Testbed check" in md
+    assert "Testbed check, overfitting" in md and 0 <= report["overfit"]["train_clean_top1"] <= 1
+    # the overfitting check trains seed 0's labelled clips with every regularizer of the recipe off
+    def recipe(run):
+        state = torch.load(runs / "seed0" / run / "checkpoint" / "trainer_state.pt", weights_only=True)
+        model = json.loads((runs / "seed0" / run / "best" / "config.json").read_text())
+        return [state["config"][k] for k in ("data", "crop_scale", "label_smoothing", "symmetries")] + \
+            [model["drop_path"]]
+    assert recipe("scratch-unregularized") == [str(runs / "seed0" / "train_0.5.csv"), 1.0, 0.0, "", 0.0]
+    assert recipe("scratch")[1:] == [toy.crop_scale, toy.label_smoothing, "all", toy.drop_path]
+    assert report["overfit"]["clips"] == report["seeds"][0]["scratch"]["clips"]
+    assert "train_clean_top1" in report["summary"]["scratch"]
     assert "Regenerate: `tubelet experiment mae-efficiency --preset toy`" in md
     for png in ("mae-efficiency-curves.png", "mae-efficiency-reconstruction.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"

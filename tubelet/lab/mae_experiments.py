@@ -4,6 +4,7 @@
                      on a labelled tenth; the same architecture trained from scratch on the same labels, recipe
                      and budget is the baseline; every seed draws its own labelled subset; a kNN probe on frozen
                      features; optionally the testbed check (scratch on every label)
+                     and the overfitting check (scratch with no regularization on the labelled tenth)
     mae-masking      (Table 1b) tube vs random vs frame masking, same ratio and budget, fine-tuned accuracy
 
 Both run on `moving-shapes` clips (synthesized on first use) with a preset budget (mae_presets.py). Every run
@@ -22,10 +23,12 @@ from pathlib import Path
 import torch
 
 from ..atomic import atomic_write_text
+from ..checkpoints.convert import load_model
 from ..modeling.model import VideoTransformer
 from ..modeling.videomae import videomae_encoder_config
 from ..synth import synthesize
 from ..training.data import dataset_labels, load_splits
+from ..training.evaluate import evaluate_model
 from ..training.finetune import classifier_from_pretrained
 from ..training.pretrain import PretrainConfig, pretrain
 from ..training.supervised import TrainConfig, train
@@ -82,9 +85,10 @@ def pretrain_run(preset: Preset, data: Path, out: Path, masking: str, seed: int,
             "picture": str(max((out / "reconstructions").glob("step_*.png")))}
 
 
-def classifier_fields(preset: Preset) -> dict:
+def classifier_fields(preset: Preset, drop_path: float | None = None) -> dict:
     """The classifier both arms train: the VideoMAE encoder's architecture exactly, with drop path."""
-    fields = videomae_encoder_config(**preset.encoder, drop_path=preset.drop_path).to_dict()
+    fields = videomae_encoder_config(**preset.encoder, drop_path=preset.drop_path if drop_path is None
+                                     else drop_path).to_dict()
     for k in ("num_labels", "id2label"):
         fields.pop(k)
     return fields
@@ -98,18 +102,26 @@ def validation_subset(data: Path, preset: Preset, runs: Path) -> Path:
 
 
 def finetune_run(preset: Preset, data: Path, labelled: Path, out: Path, init: str | None, seed: int, progress=None,
-                 device: str = "cpu", epochs: int | None = None, val: Path | None = None) -> dict:
+                 device: str = "cpu", epochs: int | None = None, val: Path | None = None,
+                 regularized: bool = True) -> dict:
+    """One fine-tuning (init: a pretrained checkpoint) or scratch run; `regularized=False` drops every
+    regularizer of the recipe (crops, flips, drop path, label smoothing): the overfitting check."""
+    reg = dict(crop_scale=preset.crop_scale, label_smoothing=preset.label_smoothing,
+               symmetries="all" if dataset_symmetries(data) else "") if regularized else \
+        dict(crop_scale=1.0, label_smoothing=0.0, symmetries="")
     cfg = TrainConfig(data=str(labelled), val=str(val or data / "val.csv"), test=str(data / "test.csv"), out=str(out),
-                      model=classifier_fields(preset), init=init, epochs=epochs or preset.finetune_epochs,
-                      batch_size=preset.finetune_batch, lr=preset.finetune_lr, warmup_epochs=2.0,
-                      label_smoothing=preset.label_smoothing, layer_decay=preset.layer_decay if init else 1.0,
-                      crop_scale=preset.crop_scale, cache=True, symmetries="all" if dataset_symmetries(data) else "",
-                      seed=seed, device=device)
+                      model=classifier_fields(preset, None if regularized else 0.0), init=init,
+                      epochs=epochs or preset.finetune_epochs, batch_size=preset.finetune_batch, lr=preset.finetune_lr,
+                      warmup_epochs=2.0, layer_decay=preset.layer_decay if init else 1.0, cache=True, seed=seed,
+                      device=device, **reg)
     result = train(cfg, resume=True, progress=progress)
     last = result["history"][-1]
+    # the scored model (best validation epoch) on its own training clips, as decoded, no augmentation: how far
+    # it fits them (the last epoch's train_top1 is measured on augmented clips with the lr still moving)
+    seen = evaluate_model(load_model(out / "best"), str(labelled), batch_size=preset.finetune_batch)
     return {"top1": result["test"]["top1"], "top5": result["test"]["top5"], "train_top1": last["train_top1"],
-            "seconds": _seconds(result["history"]), "history": result["history"],
-            "clips": sum(1 for _ in open(labelled)) - 1}
+            "train_clean_top1": seen["top1"], "seconds": _seconds(result["history"]), "history": result["history"],
+            "clips": seen["clips"]}
 
 
 def probe_run(preset: Preset, data: Path, labelled: Path, checkpoint: str | None, seed: int,
@@ -160,9 +172,13 @@ def run_experiment(preset: Preset, data: Path, runs: Path, maskings=("tube",), p
               "recipe": {k: v for k, v in vars(preset).items() if k not in ("name", "encoder")},
               "labels": len(dataset_labels(str(data), load_splits(data))), "maskings": list(maskings),
               "seeds": seeds, "pretraining": [dict(v) for v in pretrained.values()]}
-    if preset.full_label_epochs:
+    if preset.full_label_epochs:    # the testbed checks: learnable from every label, memorized from a tenth
         report["full_labels"] = finetune_run(preset, data, data / "train.csv", runs / "scratch-all-labels", None,
                                              preset.seeds[0], epochs=preset.full_label_epochs, val=val, **common)
+        first = runs / f"seed{preset.seeds[0]}"
+        report["overfit"] = finetune_run(preset, data, first / f"train_{preset.fraction:g}.csv",
+                                         first / "scratch-unregularized", None, preset.seeds[0], val=val,
+                                         regularized=False, **common)
     report["summary"] = summarize(report)
     return report
 
@@ -172,7 +188,8 @@ def summarize(report: dict) -> dict:
     out = {}
     for arm in ["scratch", *report["maskings"]]:
         top1 = [r[arm]["top1"] for r in report["seeds"]]
-        out[arm] = {"top1": mean_std(top1), "train_top1": mean_std([r[arm]["train_top1"] for r in report["seeds"]])}
+        out[arm] = {"top1": mean_std(top1), **{k: mean_std([r[arm][k] for r in report["seeds"]])
+                                                for k in ("train_top1", "train_clean_top1")}}
         if arm != "scratch":
             out[arm]["gain"] = mean_std([r[arm]["top1"] - r["scratch"]["top1"] for r in report["seeds"]])
     if report["seeds"] and "probe" in report["seeds"][0]:
