@@ -67,3 +67,45 @@ def test_synthesized_files_decode_to_the_rendered_clip(tmp_path):
     i = int(path.rsplit("/", 1)[1].split(".")[0])
     expected, _ = shapes.make_clip(label, np.random.default_rng([4, i]))[:2]
     assert (decoded - torch.from_numpy(expected).float() / 255).abs().mean() < 0.03   # H.264 at crf 12
+
+
+@pytest.mark.parametrize("label", shapes.LABELS[::4])
+def test_panning_camera_moves_the_scene_and_keeps_the_label(label):
+    for i in range(3):
+        frames, scenes, alphas = shapes.render(label, np.random.default_rng([6, i]), pan=True)
+        assert scenes.shape == frames.shape == (shapes.FRAMES, 3, shapes.SIZE, shapes.SIZE)
+        # the scene behind the mover shifts between frames; where the mover is absent, frames are that scene
+        assert (scenes[0] - scenes[-1]).abs().mean() > 0.01
+        free = alphas.amax(0) < 1e-3
+        assert torch.allclose(frames[:, :, free], scenes[:, :, free])
+        assert shapes.motion_of(shapes.measure_motion(frames, scenes)) == motion(label)
+        # against a still scene the tracker no longer finds one clean mover: the camera really moves
+        assert shapes.measure_motion(frames, scenes[0])["visible"] is False or \
+            shapes.motion_of(shapes.measure_motion(frames, scenes[0])) != motion(label) or \
+            (((frames - scenes[0]).abs().amax(1) > 0.08).float().sum((1, 2)) > alphas.sum((1, 2)) + 8).any()
+
+
+def test_camera_views_slide_by_the_travel():
+    # a canvas with one bright column: a window sliding 6 px right sees the column move 6 px left
+    canvas = torch.zeros(3, 42, 42)
+    canvas[:, :, 21] = 1.0
+    views = shapes.camera_views(canvas, 32, travel=6.0, direction=0.0, n=7)
+    x = torch.arange(32, dtype=torch.float32)
+    centroid = (views[:, 0].sum(1) * x).sum(1) / views[:, 0].sum((1, 2))
+    assert torch.allclose(centroid[0] - centroid[-1], torch.tensor(6.0), atol=0.05)
+    assert torch.allclose(centroid[3], torch.tensor(16.0), atol=0.05)       # canvas column 21 = window 16 mid-clip
+
+
+def test_pan_task_synthesizes_with_the_fixed_camera_labels_and_symmetries(tmp_path):
+    info = synthesize("moving-shapes-pan", tmp_path, clips=18, seed=3, workers=1, progress=False)
+    assert info["labels"] == list(shapes.LABELS) and set(info["symmetries"]) == {"hflip", "vflip", "reverse"}
+    assert len((tmp_path / "train.csv").read_text().splitlines()) > 1
+
+
+@pytest.mark.parametrize("view", sorted(shapes.SYMMETRIES))
+def test_symmetries_hold_under_the_panning_camera(view):
+    for label in shapes.LABELS[:6]:
+        frames, scenes, _ = shapes.render(label, np.random.default_rng([8, shapes.LABELS.index(label)]), pan=True)
+        expected = shapes.SYMMETRIES[view].get(label, label)
+        got = shapes.measure_motion(VIEWS[view](frames, 0), VIEWS[view](scenes, 0))
+        assert shapes.motion_of(got) == motion(expected), (view, label)

@@ -44,21 +44,24 @@ def _mae_experiment(args) -> int:
     preset = PRESETS[args.preset]
     changes = {k: v for k, v in (("pretrain_epochs", args.pretrain_epochs), ("finetune_epochs", args.epochs),
                                  ("fraction", args.fraction), ("full_label_epochs", args.full_labels),
-                                 ("seeds", tuple(args.seeds) if args.seeds else None)) if v is not None}
+                                 ("seeds", tuple(args.seeds) if args.seeds else None), ("task", args.task))
+               if v is not None}
     preset = preset.replace(**changes)
     if args.threads or preset.threads:
         torch.set_num_threads(args.threads or preset.threads)
-    data, runs = Path(args.data or f"data/moving-shapes-{preset.name}"), Path(args.runs or f"runs/mae-{preset.name}")
+    # the fixed-camera testbed keeps its folder names; another task gets its own data, runs and report
+    other = "" if preset.task == "moving-shapes" else f"-{preset.task}"
+    data = Path(args.data or f"data/{preset.task}-{preset.name}")
+    runs = Path(args.runs or f"runs/mae{other}-{preset.name}")
     maskings = ("tube",) if args.name == "mae-efficiency" else ("tube", "random", "frame")
     report = run_experiment(preset, data, runs, maskings=maskings, probe=args.name == "mae-efficiency",
                             progress=progress_choice(args), device=resolve_device(args.device))
+    options = (("task", args.task), ("pretrain_epochs", args.pretrain_epochs), ("epochs", args.epochs),
+               ("fraction", args.fraction), ("full_labels", args.full_labels))
     command = " ".join(["tubelet experiment", args.name, "--preset", args.preset,
-                        *[f"--{k.replace('_', '-')} {v}" for k, v in (("pretrain_epochs", args.pretrain_epochs),
-                                                                       ("epochs", args.epochs),
-                                                                       ("fraction", args.fraction),
-                                                                       ("full_labels", args.full_labels)) if v],
+                        *[f"--{k.replace('_', '-')} {v}" for k, v in options if v is not None],
                         *(["--seeds", *map(str, args.seeds)] if args.seeds else [])])
-    print(write_report(report, args.name, out, command))
+    print(write_report(report, args.name + other, out, command))
     return 0
 
 
@@ -92,7 +95,7 @@ def add_commands(sub):
     x.add_argument("name", choices=("attention", "mae-efficiency", "mae-masking", "mae-cost"))
     x.add_argument("--out", default="docs")
     x.add_argument("--data", help="dataset (default: data/temporal-order for attention; for mae-*, "
-                                  "data/moving-shapes-PRESET, synthesized on first use)")
+                                  "data/TASK-PRESET, synthesized on first use)")
     x.add_argument("--runs", help="run folders (default: runs/attention; runs/mae-PRESET, shared by mae-efficiency "
                                   "and mae-masking)")
     x.add_argument("--preset", choices=("cpu", "gpu", "toy"), default="cpu",
@@ -102,6 +105,9 @@ def add_commands(sub):
     x.add_argument("--pretrain-epochs", type=int, help="mae-*: pretraining epochs (default: preset)")
     x.add_argument("--fraction", type=float, help="mae-*: labelled share of the training clips (default: preset, 0.1)")
     x.add_argument("--seeds", type=int, nargs="+", help="mae-*: seeds (default: preset, 0 1 2)")
+    x.add_argument("--task", choices=("moving-shapes", "moving-shapes-pan"),
+                   help="mae-*: the testbed (default: moving-shapes, a fixed camera; moving-shapes-pan: the camera "
+                        "drifts); another task gets data/TASK-PRESET, runs/mae-TASK-PRESET and its own report")
     x.add_argument("--full-labels", type=int, metavar="EPOCHS",
                    help="mae-*: also train from scratch on every label for EPOCHS (the testbed check)")
     x.add_argument("--device", help="mae-*: cpu, cuda ... (default: cuda when available)")

@@ -38,9 +38,9 @@ from .probe import knn_probe
 
 
 def prepare_data(data: Path, preset: Preset, progress=None) -> Path:
-    """The moving-shapes dataset of the preset's size, made once (an existing dataset folder is used as is)."""
+    """The preset's testbed at its size, made once (an existing dataset folder is used as is)."""
     if not (data / "train.csv").exists():
-        synthesize("moving-shapes", data, preset.clips, seed=0, progress=progress)
+        synthesize(preset.task, data, preset.clips, seed=0, progress=progress)
     return data
 
 
@@ -168,8 +168,9 @@ def run_experiment(preset: Preset, data: Path, runs: Path, maskings=("tube",), p
                             **{m: probe_run(preset, data, labelled, pretrained[m, pseed]["checkpoint"], seed, device)
                                for m in maskings}}
         seeds.append(row)
-    report = {"preset": preset.name, "data": str(data), "runs": str(runs), "encoder": preset.encoder,
-              "recipe": {k: v for k, v in vars(preset).items() if k not in ("name", "encoder")},
+    report = {"preset": preset.name, "task": preset.task, "data": str(data), "runs": str(runs),
+              "encoder": preset.encoder,
+              "recipe": {k: v for k, v in vars(preset).items() if k not in ("name", "encoder", "task")},
               "labels": len(dataset_labels(str(data), load_splits(data))), "maskings": list(maskings),
               "seeds": seeds, "pretraining": [dict(v) for v in pretrained.values()]}
     if preset.full_label_epochs:    # the testbed checks: learnable from every label, memorized from a tenth

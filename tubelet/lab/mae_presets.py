@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Preset:
     name: str
-    clips: int                                   # moving-shapes clips to synthesize (80% train, 10% val, 10% test)
+    clips: int                                   # testbed clips to synthesize (80% train, 10% val, 10% test)
     encoder: dict = field(default_factory=dict)  # VideoTransformerConfig fields of the encoder / classifier
     decoder_dim: int = 48
     decoder_depth: int = 2
@@ -34,6 +34,7 @@ class Preset:
     seeds: tuple[int, ...] = (0, 1, 2)
     full_label_epochs: int = 0                   # > 0: also train from scratch on every label (the testbed check)
     threads: int | None = None
+    task: str = "moving-shapes"                  # the testbed (`tubelet synth` task): moving-shapes-pan pans the camera
 
     def replace(self, **changes) -> "Preset":
         return dataclasses.replace(self, **changes)

@@ -10,6 +10,9 @@ from ..atomic import atomic_write
 TITLES = {"mae-efficiency": "Data efficiency: pretrain without labels, fine-tune on a tenth of them",
           "mae-masking": "Masking: tube vs random vs frame at the same ratio and budget"}
 
+CAMERAS = {"moving-shapes": "moving shapes, fixed camera",
+           "moving-shapes-pan": "moving shapes, the camera drifting 3-8 px per clip"}
+
 
 def _pm(ms, pct: bool = True) -> str:
     mean, std = ms
@@ -26,7 +29,8 @@ def setup_lines(r: dict) -> list[str]:
         f"one pretraining (seed {r['seeds'][0]['seed']}) shared by every seed"
     tube = f"{e['tubelet_size']}x{e['patch_size']}x{e['patch_size']}"
     return [
-        f"Preset `{r['preset']}`. Data `{r['data']}`: {r['labels']} classes (chance {1 / r['labels']:.1%}); "
+        f"Preset `{r['preset']}`. Data `{r['data']}` ({CAMERAS.get(r.get('task', 'moving-shapes'), r.get('task'))}): "
+        f"{r['labels']} classes (chance {1 / r['labels']:.1%}); "
         f"{s0['scratch']['clips']} labelled training clips per seed ({rec['fraction']:.0%}, balanced per label, "
         "a different subset for each seed); the test split is scored with the model of the epoch that did best on "
         f"{rec['val_clips']} validation clips.",
@@ -46,7 +50,8 @@ def setup_lines(r: dict) -> list[str]:
 
 def efficiency_markdown(r: dict, name: str) -> str:
     s = r["summary"]
-    lines = [f"## {TITLES[name]}", "", *setup_lines(r), "",
+    title = TITLES["mae-efficiency" if name.startswith("mae-efficiency") else "mae-masking"]
+    lines = [f"## {title}", "", *setup_lines(r), "",
              "| start | test top-1 (mean ± std over seeds) | gain over scratch | train top-1, scored model on its "
              "training clips | train top-1, last epoch (augmented) | per seed |", "|---|---|---|---|---|---|"]
     for arm in ["scratch", *r["maskings"]]:

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write_text
-from . import camera, order, shapes
+from . import camera, order, shapes, shapes_pan
 
-TASKS = {"camera-motion": camera, "temporal-order": order, "moving-shapes": shapes}
+TASKS = {"camera-motion": camera, "temporal-order": order, "moving-shapes": shapes,
+         "moving-shapes-pan": shapes_pan}
 SPLITS = ("train", "val", "test")
 
 

@@ -11,6 +11,7 @@ the next frame, tube masking does not.
 Every label is checked on the rendered frames before the clip is kept: the moving object is segmented against
 the static scene, and its centroid, area and orientation are tracked frame to frame (`measure_motion`); a draw
 whose measured motion is not its label (e.g. clipped by the border, hidden by a distractor) is drawn again.
+`render(..., pan=True)` (the `moving-shapes-pan` task) films the same scene with a drifting camera.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ SHAPES = ("square", "triangle", "cross")
 MOTIONS = ("moves_right", "moves_left", "turns_cw", "turns_ccw", "grows", "shrinks")
 LABELS = tuple(f"{s}_{m}" for s in SHAPES for m in MOTIONS)
 SIZE, FRAMES, FPS, SUPERSAMPLE = 32, 8, 8.0, 4
+PAN_MARGIN = 5                  # px of scene beyond each edge of the frame: room for the panning camera
 
 
 def _swap(a: str, b: str) -> dict[str, str]:
@@ -123,23 +125,45 @@ def _path(motion: str, rng: np.random.Generator, n: int, size: int):
     return [(cx, cy, float(rr), angle0) for rr in rs]
 
 
-def render(label: str, rng: np.random.Generator, size: int = SIZE, n: int = FRAMES):
-    """(frames (n, 3, size, size) float in [0, 1], static scene (3, size, size), alpha of the mover (n, size, size))."""
+def render(label: str, rng: np.random.Generator, size: int = SIZE, n: int = FRAMES, pan: bool = False):
+    """(frames (n, 3, size, size) float in [0, 1], the scene behind the mover (3, size, size), or one per frame
+    (n, 3, size, size) with `pan`, alpha of the mover (n, size, size)). `pan`: the camera drifts 3-8 px over the
+    clip in a random direction, so the background and distractors shift between frames; the mover's path (and
+    so its label) is in screen coordinates."""
     shape, motion = next((s, label[len(s) + 1:]) for s in SHAPES if label.startswith(s + "_"))
-    scene = background(rng, size)
+    canvas = size + 2 * PAN_MARGIN if pan else size
+    scene = background(rng, canvas)
     for _ in range(rng.integers(1, 3)):                      # static distractors
         kind = ("disc",) + SHAPES
-        d = shape_mask(kind[rng.integers(len(kind))], *rng.uniform(4, size - 4, 2), rng.uniform(3.5, 5.5),
-                       rng.uniform(0, 2 * np.pi), size)
+        d = shape_mask(kind[rng.integers(len(kind))], *rng.uniform(4, canvas - 4, 2), rng.uniform(3.5, 5.5),
+                       rng.uniform(0, 2 * np.pi), canvas)
         under = (scene * (d > 0.5)).sum((1, 2)) / (d > 0.5).sum().clamp_min(1)
         scene = _composite(scene, d, _colour_on(rng, under))
     path = _path(motion, rng, n, size)
     alphas = torch.stack([shape_mask(shape, *p, size) for p in path])
+    if pan:      # drawn after everything else, so the fixed-camera clips of a seed stay what they were
+        scene = camera_views(scene, size, rng.uniform(3, 2 * PAN_MARGIN - 2), rng.uniform(0, 2 * np.pi), n)
     on = alphas.amax(0) > 0.5
-    under = (scene * on).sum((1, 2)) / on.sum().clamp_min(1)
+    behind = scene.mean(0) if pan else scene
+    under = (behind * on).sum((1, 2)) / on.sum().clamp_min(1)
     colour = _colour_on(rng, under)
-    frames = torch.stack([_composite(scene, a, colour) for a in alphas])
+    frames = torch.stack([_composite(scene[k] if pan else scene, a, colour) for k, a in enumerate(alphas)])
     return frames, scene, alphas
+
+
+def camera_views(canvas: torch.Tensor, size: int, travel: float, direction: float, n: int) -> torch.Tensor:
+    """What a camera sees of `canvas` (3, S, S) while its `size` px window slides `travel` px along `direction`
+    (radians; centred on the canvas, sub-pixel positions interpolated): (n, 3, size, size). The content moves
+    the opposite way on screen."""
+    big = canvas.shape[-1]
+    t = torch.linspace(-0.5, 0.5, n)
+    dx, dy = travel * t * math.cos(direction), travel * t * math.sin(direction)
+    # affine_grid's coordinates: [-1, 1] spans the canvas; a window of size px is scaled by size / big
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = size / big
+    theta[:, 0, 2], theta[:, 1, 2] = dx * 2 / big, dy * 2 / big
+    grid = F.affine_grid(theta, (n, 3, size, size), align_corners=False)
+    return F.grid_sample(canvas[None].expand(n, -1, -1, -1), grid, mode="bilinear", align_corners=False).clamp(0, 1)
 
 
 # --- checking a label on the pixels ----------------------------------------------------------------------
@@ -158,10 +182,11 @@ def _rotate(mask: torch.Tensor, centre: tuple[float, float], angles: torch.Tenso
 
 
 def measure_motion(frames: torch.Tensor, scene: torch.Tensor, threshold: float = 0.08) -> dict:
-    """Track the one moving object of `frames` (n, 3, H, W) over the static `scene` (3, H, W): its segmented
+    """Track the one moving object of `frames` (n, 3, H, W) over the `scene` behind it (3, H, W) or, under a
+    moving camera, one per frame (n, 3, H, W): its segmented
     mask per frame -> horizontal travel (px), area ratio (last / first) and summed frame-to-frame rotation
     (degrees, clockwise positive; the best of -40..40 degrees per step aligning consecutive masks)."""
-    masks = ((frames - scene[None]).abs().amax(1) > threshold).float()
+    masks = ((frames - (scene if scene.dim() == 4 else scene[None])).abs().amax(1) > threshold).float()
     area = masks.sum((1, 2))
     if (area < 4).any():
         return {"visible": False}
@@ -194,11 +219,12 @@ def motion_of(m: dict) -> str | None:
     return "turns_cw" if m["turn_deg"] > 0 else "turns_ccw"
 
 
-def make_clip(label: str, rng: np.random.Generator, tries: int = 20) -> tuple[np.ndarray, float, int]:
+def make_clip(label: str, rng: np.random.Generator, tries: int = 20,
+              pan: bool = False) -> tuple[np.ndarray, float, int]:
     """(frames (n, H, W, 3) uint8, fps, crf) whose measured motion is its label."""
     motion = next(label[len(s) + 1:] for s in SHAPES if label.startswith(s + "_"))
     for _ in range(tries):
-        frames, scene, _ = render(label, rng)
+        frames, scene, _ = render(label, rng, pan=pan)
         if motion_of(measure_motion(frames, scene)) == motion:
             return (frames.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy(), FPS, 12
     raise RuntimeError(f"no draw of {label} passed its motion check in {tries} tries")
