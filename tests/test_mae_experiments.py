@@ -6,6 +6,7 @@ import pytest
 import torch
 from conftest import run_cli
 
+from tubelet.checkpoints.convert import load_model
 from tubelet.lab import mae_cost
 from tubelet.lab import mae_experiments as me
 from tubelet.lab.mae_presets import PRESETS, toy_sized
@@ -59,9 +60,9 @@ def test_toy_preset_efficiency_end_to_end(tmp_path):
     # the overfitting check trains seed 0's labelled clips with every regularizer of the recipe off
     def recipe(run):
         state = torch.load(runs / "seed0" / run / "checkpoint" / "trainer_state.pt", weights_only=True)
-        model = json.loads((runs / "seed0" / run / "best" / "config.json").read_text())
+        model = load_model(runs / "seed0" / run / "best")
         return [state["config"][k] for k in ("data", "crop_scale", "label_smoothing", "symmetries")] + \
-            [model["drop_path"]]
+            [model.config.drop_path]
     assert recipe("scratch-unregularized") == [str(runs / "seed0" / "train_0.5.csv"), 1.0, 0.0, "", 0.0]
     assert recipe("scratch")[1:] == [toy.crop_scale, toy.label_smoothing, "all", toy.drop_path]
     assert report["overfit"]["clips"] == report["seeds"][0]["scratch"]["clips"]
