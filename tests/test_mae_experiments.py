@@ -111,19 +111,20 @@ def test_cpu_and_gpu_recipes_run_at_toy_size(tmp_path, name):
         assert 0 <= s["tube"]["top1"] <= 1 and s["tube"]["clips"] == s["scratch"]["clips"] > 0
 
 
-def test_pan_task_gets_its_own_data_runs_and_report(tmp_path):
-    """`--task moving-shapes-pan`: the panning-camera testbed next to, not over, the fixed-camera one."""
-    r = run_cli("experiment", "mae-masking", "--preset", "toy", "--task", "moving-shapes-pan", "--out", "docs",
+@pytest.mark.parametrize("task, described", [("moving-shapes-pan", "the camera drifting"),
+                                             ("moving-shapes-start-stop", "starting and stopping")])
+def test_other_testbeds_get_their_own_data_runs_and_report(tmp_path, task, described):
+    """`--task moving-shapes-pan | moving-shapes-start-stop`: a testbed next to, not over, the fixed-camera one."""
+    r = run_cli("experiment", "mae-masking", "--preset", "toy", "--task", task, "--out", "docs",
                 "--seeds", "0", "--full-labels", "0", "--threads", "1", "--device", "cpu", "-q", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
-    info = json.loads((tmp_path / "data" / "moving-shapes-pan-toy" / "dataset.json").read_text())
-    assert info["task"] == "moving-shapes-pan"
-    assert (tmp_path / "runs" / "mae-moving-shapes-pan-toy" / "pretrain-frame-seed0" / "checkpoint").is_dir()
-    report = json.loads((tmp_path / "docs" / "mae-masking-moving-shapes-pan.json").read_text())
-    assert report["task"] == "moving-shapes-pan" and report["maskings"] == ["tube", "random", "frame"]
+    info = json.loads((tmp_path / "data" / f"{task}-toy" / "dataset.json").read_text())
+    assert info["task"] == task
+    assert (tmp_path / "runs" / f"mae-{task}-toy" / "pretrain-frame-seed0" / "checkpoint").is_dir()
+    report = json.loads((tmp_path / "docs" / f"mae-masking-{task}.json").read_text())
+    assert report["task"] == task and report["maskings"] == ["tube", "random", "frame"]
     assert "full_labels" not in report
-    md = (tmp_path / "docs" / "mae-masking-moving-shapes-pan.md").read_text()
-    assert "the camera drifting" in md and "| VideoMAE, frame masking |" in md
-    assert "Regenerate: `tubelet experiment mae-masking --preset toy --task moving-shapes-pan --full-labels 0 " \
-           "--seeds 0`" in md
+    md = (tmp_path / "docs" / f"mae-masking-{task}.md").read_text()
+    assert described in md and "| VideoMAE, frame masking |" in md
+    assert f"Regenerate: `tubelet experiment mae-masking --preset toy --task {task} --full-labels 0 --seeds 0`" in md
     assert not (tmp_path / "docs" / "mae-masking.md").exists()

@@ -109,3 +109,46 @@ def test_symmetries_hold_under_the_panning_camera(view):
         expected = shapes.SYMMETRIES[view].get(label, label)
         got = shapes.measure_motion(VIEWS[view](frames, 0), VIEWS[view](scenes, 0))
         assert shapes.motion_of(got) == motion(expected), (view, label)
+
+
+def test_start_stop_profile_stands_still_then_moves_unevenly():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        p = shapes.start_stop_profile(rng, 8)
+        steps = np.diff(p)
+        assert p[0] == 0 and abs(p[-1] - 1) < 1e-9 and (steps >= 0).all()
+        moving = np.flatnonzero(steps > 0)
+        assert 3 <= len(moving) <= 6 and np.array_equal(moving, np.arange(moving[0], moving[-1] + 1))  # one run
+        assert steps[moving].max() / steps[moving].min() <= 1.4 / 0.6 + 1e-9
+
+
+@pytest.mark.parametrize("label", shapes.LABELS[1::3])
+def test_start_stop_mover_stands_still_in_some_frames_and_keeps_its_label(label):
+    stills = []
+    for i in range(4):
+        frames, scene, alphas = shapes.render(label, np.random.default_rng([7, i]), start_stop=True)
+        assert shapes.motion_of(shapes.measure_motion(frames, scene)) == motion(label), (label, i)
+        # frames where the mover did not move: its pixels are the same as in the frame before
+        still = [(frames[k] - frames[k - 1]).abs().max() < 1e-6 for k in range(1, len(frames))]
+        assert 1 <= sum(still) <= 4, (label, i, still)
+        stills.append(tuple(still))
+    assert len(set(stills)) > 1                                   # when it stands still differs clip to clip
+
+
+def test_start_stop_task_synthesizes_its_own_clips(tmp_path):
+    info = synthesize("moving-shapes-start-stop", tmp_path, clips=18, seed=3, workers=1, progress=False)
+    assert info["task"] == "moving-shapes-start-stop" and info["labels"] == list(shapes.LABELS)
+    assert set(info["symmetries"]) == {"hflip", "vflip", "reverse"}
+    fixed = synthesize("moving-shapes", tmp_path / "fixed", clips=18, seed=3, workers=1, progress=False)
+    row = (tmp_path / "train.csv").read_text().splitlines()[1].rsplit(",", 1)[0]
+    assert (tmp_path / row).read_bytes() != (tmp_path / "fixed" / row).read_bytes() and fixed["clips"] == 18
+
+
+@pytest.mark.parametrize("view", sorted(shapes.SYMMETRIES))
+def test_symmetries_hold_when_the_mover_starts_and_stops(view):
+    for label in shapes.LABELS[6:12]:
+        frames, scene, _ = shapes.render(label, np.random.default_rng([4, shapes.LABELS.index(label)]),
+                                         start_stop=True)
+        seen_scene = VIEWS[view](scene[None], 0)[0] if view != "reverse" else scene
+        got = shapes.measure_motion(VIEWS[view](frames, 0), seen_scene)
+        assert shapes.motion_of(got) == motion(shapes.SYMMETRIES[view].get(label, label)), (view, label)

@@ -136,7 +136,8 @@ def test_unknown_task_and_too_few_clips(tmp_path):
         synthesize("dance", tmp_path, 10)
     with pytest.raises(ValueError, match="at least 9 clips"):
         synthesize("camera-motion", tmp_path, 3)
-    assert set(TASKS) == {"camera-motion", "temporal-order", "moving-shapes", "moving-shapes-pan"}
+    assert set(TASKS) == {"camera-motion", "temporal-order", "moving-shapes", "moving-shapes-pan",
+                          "moving-shapes-start-stop"}
 
 
 def _global_shift(a, b):

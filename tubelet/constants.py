@@ -15,6 +15,10 @@ ACTIVATIONS = ("gelu", "gelu_tanh")
 ATTENTION_IMPLS = ("sdpa", "explicit")
 MASKINGS = ("tube", "random", "frame")          # VideoMAE: which tokens a mask hides (modeling/masking.py)
 
+# --- synthetic data (`tubelet synth`; synth/__init__.py maps each name to its module) -----------------------
+MAE_TASKS = ("moving-shapes", "moving-shapes-pan", "moving-shapes-start-stop")   # the VideoMAE testbeds
+SYNTH_TASKS = ("camera-motion", "temporal-order", *MAE_TASKS)
+
 # --- pixels -------------------------------------------------------------------------------------------------
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

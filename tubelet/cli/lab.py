@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..constants import SCHEMES
+from ..constants import MAE_TASKS, SCHEMES
 from .common import UsageError, progress_choice, resolve_device
 
 
@@ -105,9 +105,10 @@ def add_commands(sub):
     x.add_argument("--pretrain-epochs", type=int, help="mae-*: pretraining epochs (default: preset)")
     x.add_argument("--fraction", type=float, help="mae-*: labelled share of the training clips (default: preset, 0.1)")
     x.add_argument("--seeds", type=int, nargs="+", help="mae-*: seeds (default: preset, 0 1 2)")
-    x.add_argument("--task", choices=("moving-shapes", "moving-shapes-pan"),
+    x.add_argument("--task", choices=MAE_TASKS,
                    help="mae-*: the testbed (default: moving-shapes, a fixed camera; moving-shapes-pan: the camera "
-                        "drifts); another task gets data/TASK-PRESET, runs/mae-TASK-PRESET and its own report")
+                        "drifts; moving-shapes-start-stop: the mover starts and stops at random frames); another "
+                        "task gets data/TASK-PRESET, runs/mae-TASK-PRESET and its own report")
     x.add_argument("--full-labels", type=int, metavar="EPOCHS",
                    help="mae-*: also train from scratch on every label for EPOCHS (the testbed check)")
     x.add_argument("--device", help="mae-*: cpu, cuda ... (default: cuda when available)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..constants import MASKINGS, POOLINGS, POS_EMBEDS, SCHEMES, STEMS
+from ..constants import MASKINGS, POOLINGS, POS_EMBEDS, SCHEMES, STEMS, SYNTH_TASKS
 from .common import default_model, progress_choice, resolve_device
 
 
@@ -95,7 +95,7 @@ def cmd_eval(args) -> int:
 
 def add_commands(sub):
     y = sub.add_parser("synth", help="generate a synthetic video dataset (MP4 files + train/val/test manifests)")
-    y.add_argument("task", choices=("camera-motion", "temporal-order", "moving-shapes", "moving-shapes-pan"))
+    y.add_argument("task", choices=SYNTH_TASKS)
     y.add_argument("out_dir")
     y.add_argument("--clips", type=int, default=900)
     y.add_argument("--seed", type=int, default=0)

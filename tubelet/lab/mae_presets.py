@@ -34,7 +34,7 @@ class Preset:
     seeds: tuple[int, ...] = (0, 1, 2)
     full_label_epochs: int = 0                   # > 0: also train from scratch on every label (the testbed check)
     threads: int | None = None
-    task: str = "moving-shapes"                  # the testbed (`tubelet synth` task): moving-shapes-pan pans the camera
+    task: str = "moving-shapes"                  # the testbed: a `tubelet synth` task of constants.MAE_TASKS
 
     def replace(self, **changes) -> "Preset":
         return dataclasses.replace(self, **changes)

@@ -11,7 +11,8 @@ TITLES = {"mae-efficiency": "Data efficiency: pretrain without labels, fine-tune
           "mae-masking": "Masking: tube vs random vs frame at the same ratio and budget"}
 
 CAMERAS = {"moving-shapes": "moving shapes, fixed camera",
-           "moving-shapes-pan": "moving shapes, the camera drifting 3-8 px per clip"}
+           "moving-shapes-pan": "moving shapes, the camera drifting 3-8 px per clip",
+           "moving-shapes-start-stop": "moving shapes, fixed camera, the mover starting and stopping at random frames"}
 
 
 def _pm(ms, pct: bool = True) -> str:

@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write_text
-from . import camera, order, shapes, shapes_pan
+from ..constants import SYNTH_TASKS
+from . import camera, order, shapes, shapes_pan, shapes_start_stop
 
 TASKS = {"camera-motion": camera, "temporal-order": order, "moving-shapes": shapes,
-         "moving-shapes-pan": shapes_pan}
+         "moving-shapes-pan": shapes_pan, "moving-shapes-start-stop": shapes_start_stop}
+assert tuple(TASKS) == SYNTH_TASKS, "constants.SYNTH_TASKS lists the tasks the command line offers"
 SPLITS = ("train", "val", "test")
 
 
