@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from tubelet.synth import shapes, synthesize
+from tubelet.synth.shapes_start_stop import ACTIVE_STEPS
 from tubelet.video.symmetry import VIEWS
 
 
@@ -111,33 +112,41 @@ def test_symmetries_hold_under_the_panning_camera(view):
         assert shapes.motion_of(got) == motion(expected), (view, label)
 
 
-def test_start_stop_profile_stands_still_then_moves_unevenly():
+@pytest.mark.parametrize("active", [(3, 6), (2, 4)])
+def test_start_stop_profile_stands_still_then_moves_unevenly(active):
     rng = np.random.default_rng(0)
     for _ in range(200):
-        p = shapes.start_stop_profile(rng, 8)
+        p = shapes.start_stop_profile(rng, 8, active)
         steps = np.diff(p)
         assert p[0] == 0 and abs(p[-1] - 1) < 1e-9 and (steps >= 0).all()
         moving = np.flatnonzero(steps > 0)
-        assert 3 <= len(moving) <= 6 and np.array_equal(moving, np.arange(moving[0], moving[-1] + 1))  # one run
+        assert active[0] <= len(moving) <= active[1]
+        assert np.array_equal(moving, np.arange(moving[0], moving[-1] + 1))            # one run of motion
         assert steps[moving].max() / steps[moving].min() <= 1.4 / 0.6 + 1e-9
 
 
+@pytest.mark.parametrize("task", sorted(ACTIVE_STEPS))
 @pytest.mark.parametrize("label", shapes.LABELS[1::3])
-def test_start_stop_mover_stands_still_in_some_frames_and_keeps_its_label(label):
-    stills = []
-    for i in range(4):
-        frames, scene, alphas = shapes.render(label, np.random.default_rng([7, i]), start_stop=True)
-        assert shapes.motion_of(shapes.measure_motion(frames, scene)) == motion(label), (label, i)
-        # frames where the mover did not move: its pixels are the same as in the frame before
-        still = [(frames[k] - frames[k - 1]).abs().max() < 1e-6 for k in range(1, len(frames))]
-        assert 1 <= sum(still) <= 4, (label, i, still)
+def test_start_stop_mover_stands_still_in_some_frames_and_keeps_its_label(task, label):
+    fewest, most = ACTIVE_STEPS[task]
+    stills, agree = [], []
+    for i in range(6):
+        frames, scene, alphas = shapes.render(label, np.random.default_rng([7, i]), active=ACTIVE_STEPS[task])
+        agree.append(shapes.motion_of(shapes.measure_motion(frames, scene)) == motion(label))
+        # frame steps where the mover did not move: its pixels are the same as in the frame before
+        still = [bool((frames[k] - frames[k - 1]).abs().max() < 1e-6) for k in range(1, len(frames))]
+        assert 7 - most <= sum(still) <= 7 - fewest, (label, i, still)
         stills.append(tuple(still))
     assert len(set(stills)) > 1                                   # when it stands still differs clip to clip
+    # the tracker reads the label off most draws (make_clip draws again when it does not: a brief growth can
+    # look like a turn to it)
+    assert sum(agree) >= 4, agree
 
 
-def test_start_stop_task_synthesizes_its_own_clips(tmp_path):
-    info = synthesize("moving-shapes-start-stop", tmp_path, clips=18, seed=3, workers=1, progress=False)
-    assert info["task"] == "moving-shapes-start-stop" and info["labels"] == list(shapes.LABELS)
+@pytest.mark.parametrize("task", sorted(ACTIVE_STEPS))
+def test_start_stop_tasks_synthesize_their_own_clips(tmp_path, task):
+    info = synthesize(task, tmp_path, clips=18, seed=3, workers=1, progress=False)
+    assert info["task"] == task and info["labels"] == list(shapes.LABELS)
     assert set(info["symmetries"]) == {"hflip", "vflip", "reverse"}
     fixed = synthesize("moving-shapes", tmp_path / "fixed", clips=18, seed=3, workers=1, progress=False)
     row = (tmp_path / "train.csv").read_text().splitlines()[1].rsplit(",", 1)[0]
@@ -147,8 +156,9 @@ def test_start_stop_task_synthesizes_its_own_clips(tmp_path):
 @pytest.mark.parametrize("view", sorted(shapes.SYMMETRIES))
 def test_symmetries_hold_when_the_mover_starts_and_stops(view):
     for label in shapes.LABELS[6:12]:
-        frames, scene, _ = shapes.render(label, np.random.default_rng([4, shapes.LABELS.index(label)]),
-                                         start_stop=True)
-        seen_scene = VIEWS[view](scene[None], 0)[0] if view != "reverse" else scene
-        got = shapes.measure_motion(VIEWS[view](frames, 0), seen_scene)
-        assert shapes.motion_of(got) == motion(shapes.SYMMETRIES[view].get(label, label)), (view, label)
+        for active in ACTIVE_STEPS.values():
+            frames, scene, _ = shapes.render(label, np.random.default_rng([4, shapes.LABELS.index(label)]),
+                                             active=active)
+            seen_scene = VIEWS[view](scene[None], 0)[0] if view != "reverse" else scene
+            got = shapes.measure_motion(VIEWS[view](frames, 0), seen_scene)
+            assert shapes.motion_of(got) == motion(shapes.SYMMETRIES[view].get(label, label)), (view, label)

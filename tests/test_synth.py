@@ -137,7 +137,7 @@ def test_unknown_task_and_too_few_clips(tmp_path):
     with pytest.raises(ValueError, match="at least 9 clips"):
         synthesize("camera-motion", tmp_path, 3)
     assert set(TASKS) == {"camera-motion", "temporal-order", "moving-shapes", "moving-shapes-pan",
-                          "moving-shapes-start-stop"}
+                          "moving-shapes-start-stop", "moving-shapes-brief"}
 
 
 def _global_shift(a, b):

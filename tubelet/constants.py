@@ -16,7 +16,7 @@ ATTENTION_IMPLS = ("sdpa", "explicit")
 MASKINGS = ("tube", "random", "frame")          # VideoMAE: which tokens a mask hides (modeling/masking.py)
 
 # --- synthetic data (`tubelet synth`; synth/__init__.py maps each name to its module) -----------------------
-MAE_TASKS = ("moving-shapes", "moving-shapes-pan", "moving-shapes-start-stop")   # the VideoMAE testbeds
+MAE_TASKS = ("moving-shapes", "moving-shapes-pan", "moving-shapes-start-stop", "moving-shapes-brief")  # VideoMAE
 SYNTH_TASKS = ("camera-motion", "temporal-order", *MAE_TASKS)
 
 # --- pixels -------------------------------------------------------------------------------------------------

@@ -107,7 +107,8 @@ def add_commands(sub):
     x.add_argument("--seeds", type=int, nargs="+", help="mae-*: seeds (default: preset, 0 1 2)")
     x.add_argument("--task", choices=MAE_TASKS,
                    help="mae-*: the testbed (default: moving-shapes, a fixed camera; moving-shapes-pan: the camera "
-                        "drifts; moving-shapes-start-stop: the mover starts and stops at random frames); another "
+                        "drifts; moving-shapes-start-stop / -brief: the mover starts and stops at random frames, "
+                        "still for 1-4 / 3-5 of its 7 steps); another "
                         "task gets data/TASK-PRESET, runs/mae-TASK-PRESET and its own report")
     x.add_argument("--full-labels", type=int, metavar="EPOCHS",
                    help="mae-*: also train from scratch on every label for EPOCHS (the testbed check)")

@@ -12,7 +12,10 @@ TITLES = {"mae-efficiency": "Data efficiency: pretrain without labels, fine-tune
 
 CAMERAS = {"moving-shapes": "moving shapes, fixed camera",
            "moving-shapes-pan": "moving shapes, the camera drifting 3-8 px per clip",
-           "moving-shapes-start-stop": "moving shapes, fixed camera, the mover starting and stopping at random frames"}
+           "moving-shapes-start-stop": "moving shapes, fixed camera, the mover starting and stopping at random frames "
+                                       "(still for 1-4 of 7 frame steps)",
+           "moving-shapes-brief": "moving shapes, fixed camera, the mover moving briefly (still for 3-5 of 7 frame "
+                                  "steps)"}
 
 
 def _pm(ms, pct: bool = True) -> str:

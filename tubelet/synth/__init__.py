@@ -18,8 +18,8 @@ from ..atomic import atomic_write_text
 from ..constants import SYNTH_TASKS
 from . import camera, order, shapes, shapes_pan, shapes_start_stop
 
-TASKS = {"camera-motion": camera, "temporal-order": order, "moving-shapes": shapes,
-         "moving-shapes-pan": shapes_pan, "moving-shapes-start-stop": shapes_start_stop}
+TASKS = {"camera-motion": camera, "temporal-order": order, "moving-shapes": shapes, "moving-shapes-pan": shapes_pan,
+         **{name: shapes_start_stop.task(name) for name in shapes_start_stop.ACTIVE_STEPS}}
 assert tuple(TASKS) == SYNTH_TASKS, "constants.SYNTH_TASKS lists the tasks the command line offers"
 SPLITS = ("train", "val", "test")
 

@@ -12,7 +12,8 @@ Every label is checked on the rendered frames before the clip is kept: the movin
 the static scene, and its centroid, area and orientation are tracked frame to frame (`measure_motion`); a draw
 whose measured motion is not its label (e.g. clipped by the border, hidden by a distractor) is drawn again.
 `render(..., pan=True)` (the `moving-shapes-pan` task) films the same scene with a drifting camera;
-`render(..., start_stop=True)` (`moving-shapes-start-stop`) makes the mover start and stop at random frames.
+`render(..., active=(3, 6))` (`moving-shapes-start-stop`; `moving-shapes-brief`: 2-4) makes the mover start and
+stop at random frames.
 """
 from __future__ import annotations
 
@@ -102,22 +103,27 @@ def _composite(canvas: torch.Tensor, alpha: torch.Tensor, colour: torch.Tensor) 
     return canvas * (1 - alpha) + colour[:, None, None] * alpha
 
 
-def start_stop_profile(rng: np.random.Generator, n: int, min_active: int = 3) -> np.ndarray:
+def start_stop_profile(rng: np.random.Generator, n: int, active: tuple[int, int] = (3, 6)) -> np.ndarray:
     """How much of its motion the mover has done by each of `n` frames, 0 -> 1: it moves during a random run of
-    `min_active` to n - 2 of the n - 1 frame steps, each at its own speed (weights 0.6-1.4), and stands still
-    before and after. (n,)"""
+    `active` = (fewest, most) of the n - 1 frame steps, each step at its own speed (weights 0.6-1.4), and
+    stands still before and after. (n,)"""
     steps = n - 1
-    active = int(rng.integers(min_active, steps))
-    start = int(rng.integers(0, steps - active + 1))
+    k = int(rng.integers(active[0], active[1] + 1))
+    start = int(rng.integers(0, steps - k + 1))
     w = np.zeros(steps)
-    w[start:start + active] = rng.uniform(0.6, 1.4, active)
+    w[start:start + k] = rng.uniform(0.6, 1.4, k)
     return np.concatenate([[0.0], np.cumsum(w) / w.sum()])
 
 
-def _path(motion: str, rng: np.random.Generator, n: int, size: int, start_stop: bool = False):
-    """Per-frame (cx, cy, r, angle) of the moving shape: at constant speed, or with `start_stop` on a
-    `start_stop_profile` (a turn is then kept to 36 degrees per frame step, which the tracker can follow)."""
-    t = start_stop_profile(rng, n, 4 if motion.startswith("turns") else 3) if start_stop else np.linspace(0, 1, n)
+def _path(motion: str, rng: np.random.Generator, n: int, size: int, active: tuple[int, int] | None = None):
+    """Per-frame (cx, cy, r, angle) of the moving shape: at constant speed, or moving during `active` frame steps
+    (`start_stop_profile`). A turn then takes one step more and at most 36 degrees a step, which the tracker
+    follows."""
+    if active:
+        turns = motion.startswith("turns")
+        t = start_stop_profile(rng, n, (min(active[0] + turns, active[1]), active[1]))
+    else:
+        t = np.linspace(0, 1, n)
     r = rng.uniform(5.5, 7.5)
     angle0 = rng.uniform(0, 2 * np.pi)
     cx, cy = rng.uniform(r + 3, size - r - 3, 2)
@@ -141,12 +147,12 @@ def _path(motion: str, rng: np.random.Generator, n: int, size: int, start_stop: 
 
 
 def render(label: str, rng: np.random.Generator, size: int = SIZE, n: int = FRAMES, pan: bool = False,
-           start_stop: bool = False):
+           active: tuple[int, int] | None = None):
     """(frames (n, 3, size, size) float in [0, 1], the scene behind the mover (3, size, size), or one per frame
     (n, 3, size, size) with `pan`, alpha of the mover (n, size, size)). `pan`: the camera drifts 3-8 px over the
     clip in a random direction, so the background and distractors shift between frames; the mover's path (and
-    so its label) is in screen coordinates. `start_stop`: the mover starts and stops at random frames and
-    changes speed in between (`start_stop_profile`)."""
+    so its label) is in screen coordinates. `active` (fewest, most): the mover moves during that many of the
+    n - 1 frame steps, starting and stopping at random frames, at an uneven speed (`start_stop_profile`)."""
     shape, motion = next((s, label[len(s) + 1:]) for s in SHAPES if label.startswith(s + "_"))
     canvas = size + 2 * PAN_MARGIN if pan else size
     scene = background(rng, canvas)
@@ -156,7 +162,7 @@ def render(label: str, rng: np.random.Generator, size: int = SIZE, n: int = FRAM
                        rng.uniform(0, 2 * np.pi), canvas)
         under = (scene * (d > 0.5)).sum((1, 2)) / (d > 0.5).sum().clamp_min(1)
         scene = _composite(scene, d, _colour_on(rng, under))
-    path = _path(motion, rng, n, size, start_stop)
+    path = _path(motion, rng, n, size, active)
     alphas = torch.stack([shape_mask(shape, *p, size) for p in path])
     if pan:      # drawn after everything else, so the fixed-camera clips of a seed stay what they were
         scene = camera_views(scene, size, rng.uniform(3, 2 * PAN_MARGIN - 2), rng.uniform(0, 2 * np.pi), n)
@@ -237,11 +243,11 @@ def motion_of(m: dict) -> str | None:
 
 
 def make_clip(label: str, rng: np.random.Generator, tries: int = 20, pan: bool = False,
-              start_stop: bool = False) -> tuple[np.ndarray, float, int]:
+              active: tuple[int, int] | None = None) -> tuple[np.ndarray, float, int]:
     """(frames (n, H, W, 3) uint8, fps, crf) whose measured motion is its label."""
     motion = next(label[len(s) + 1:] for s in SHAPES if label.startswith(s + "_"))
     for _ in range(tries):
-        frames, scene, _ = render(label, rng, pan=pan, start_stop=start_stop)
+        frames, scene, _ = render(label, rng, pan=pan, active=active)
         if motion_of(measure_motion(frames, scene)) == motion:
             return (frames.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy(), FPS, 12
     raise RuntimeError(f"no draw of {label} passed its motion check in {tries} tries")
