@@ -12,6 +12,7 @@ from tubelet.lab import mae_experiments as me
 from tubelet.lab.mae_presets import PRESETS, toy_sized
 from tubelet.lab.probe import knn_top1
 from tubelet.synth import synthesize
+from tubelet.synth.shapes import label_parts
 
 TINY = dict(num_frames=4, image_size=32, patch_size=8, tubelet_size=2, dim=32, depth=1, heads=2)
 
@@ -25,6 +26,20 @@ def test_labelled_fraction_is_balanced_seeded_and_keeps_the_dataset_description(
     labels = [line.rsplit(",", 1)[1] for line in a[1:]]
     assert len(set(labels)) == 10 and max(labels.count(x) for x in set(labels)) <= 2
     assert (tmp_path / "a" / "dataset.json").read_text() == (tmp_path / "d" / "dataset.json").read_text()
+
+
+def test_factor_accuracy_scores_each_half_of_the_label():
+    labels = ["square_moves_right", "square_grows", "cross_moves_right", "cross_grows"]
+    # rows truth, columns predicted: 4 right; 2 right shape wrong motion; 1 right motion wrong shape; 1 both wrong
+    confusion = [[2, 1, 1, 0],
+                 [0, 2, 0, 0],
+                 [0, 0, 0, 1],
+                 [1, 0, 0, 0]]
+    f = me.factor_accuracy(confusion, labels)
+    assert f == {"shape": 6 / 8, "motion": 5 / 8}
+    assert me.factor_accuracy([[1, 0], [0, 1]], ["static", "pan_left"]) is None
+    with pytest.raises(ValueError, match="not a moving-shapes label"):
+        label_parts("disc_moves_right")
 
 
 def test_knn_top1_votes_by_similarity():
@@ -57,6 +72,11 @@ def test_toy_preset_efficiency_end_to_end(tmp_path):
     md = (out / "mae-efficiency.md").read_text()
     assert "| scratch |" in md and "| VideoMAE, tube masking |" in md and "kNN" in md and "Testbed check" in md
     assert "Testbed check, overfitting" in md and 0 <= report["overfit"]["train_clean_top1"] <= 1
+    # the shape / motion halves, read off each run's test confusion matrix, beside top-1 in the report
+    for s in report["seeds"]:
+        f = s["tube"]["factors"]
+        assert s["tube"]["top1"] <= min(f["shape"], f["motion"]) <= max(f["shape"], f["motion"]) <= 1
+    assert "| VideoMAE, tube masking | " in md.split("| start | shape right | motion right |")[1]
     # the overfitting check trains seed 0's labelled clips with every regularizer of the recipe off
     def recipe(run):
         state = torch.load(runs / "seed0" / run / "checkpoint" / "trainer_state.pt", weights_only=True)

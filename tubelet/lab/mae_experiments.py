@@ -27,6 +27,7 @@ from ..checkpoints.convert import load_model
 from ..modeling.model import VideoTransformer
 from ..modeling.videomae import videomae_encoder_config
 from ..synth import synthesize
+from ..synth.shapes import label_parts
 from ..training.data import dataset_labels, load_splits
 from ..training.evaluate import evaluate_model
 from ..training.finetune import classifier_from_pretrained
@@ -121,7 +122,29 @@ def finetune_run(preset: Preset, data: Path, labelled: Path, out: Path, init: st
     seen = evaluate_model(load_model(out / "best"), str(labelled), batch_size=preset.finetune_batch)
     return {"top1": result["test"]["top1"], "top5": result["test"]["top5"], "train_top1": last["train_top1"],
             "train_clean_top1": seen["top1"], "seconds": _seconds(result["history"]), "history": result["history"],
-            "clips": seen["clips"]}
+            "clips": seen["clips"], **_factors(result)}
+
+
+def _factors(result: dict) -> dict:
+    factors = factor_accuracy(result["test"]["confusion"], result["labels"])
+    return {"factors": factors} if factors else {}
+
+
+def factor_accuracy(confusion: list[list[int]], labels: list[str]) -> dict[str, float] | None:
+    """From a moving-shapes confusion matrix: the share of clips whose shape was named right (whatever the
+    motion), and whose motion was (whatever the shape). Which half a model gets wrong says what its features
+    lack. None for labels that are not shape_motion."""
+    try:
+        parts = [label_parts(x) for x in labels]
+    except ValueError:
+        return None
+    total = sum(map(sum, confusion))
+    right = {"shape": 0, "motion": 0}
+    for (shape, motion), row in zip(parts, confusion):
+        for (s2, m2), n in zip(parts, row):
+            right["shape"] += n * (shape == s2)
+            right["motion"] += n * (motion == m2)
+    return {k: v / max(1, total) for k, v in right.items()}
 
 
 def probe_run(preset: Preset, data: Path, labelled: Path, checkpoint: str | None, seed: int,
@@ -191,6 +214,9 @@ def summarize(report: dict) -> dict:
         top1 = [r[arm]["top1"] for r in report["seeds"]]
         out[arm] = {"top1": mean_std(top1), **{k: mean_std([r[arm][k] for r in report["seeds"]])
                                                 for k in ("train_top1", "train_clean_top1")}}
+        if all("factors" in r[arm] for r in report["seeds"]):
+            out[arm]["factors"] = {k: mean_std([r[arm]["factors"][k] for r in report["seeds"]])
+                                   for k in ("shape", "motion")}
         if arm != "scratch":
             out[arm]["gain"] = mean_std([r[arm]["top1"] - r["scratch"]["top1"] for r in report["seeds"]])
     if report["seeds"] and "probe" in report["seeds"][0]:

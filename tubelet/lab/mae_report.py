@@ -52,6 +52,24 @@ def setup_lines(r: dict) -> list[str]:
     ]
 
 
+def _arm_name(arm: str) -> str:
+    return "scratch" if arm == "scratch" else f"VideoMAE, {arm} masking"
+
+
+def factor_lines(r: dict) -> list[str]:
+    """Which half of a shape_motion label each arm names right (read off the test confusion matrices)."""
+    s, arms = r["summary"], ["scratch", *r["maskings"]]
+    if not all("factors" in s[a] for a in arms):
+        return []
+    lines = ["", "Which half of the label the test clips get right (a clip counts for its shape if the predicted "
+                 "label has the right shape, whatever its motion, and the other way round; chance 33.3% and 16.7%):",
+             "", "| start | shape right | motion right |", "|---|---|---|"]
+    for arm in arms:
+        f = s[arm]["factors"]
+        lines.append(f"| {_arm_name(arm)} | {_pm(f['shape'])} | {_pm(f['motion'])} |")
+    return lines
+
+
 def efficiency_markdown(r: dict, name: str) -> str:
     s = r["summary"]
     title = TITLES["mae-efficiency" if name.startswith("mae-efficiency") else "mae-masking"]
@@ -59,11 +77,12 @@ def efficiency_markdown(r: dict, name: str) -> str:
              "| start | test top-1 (mean ± std over seeds) | gain over scratch | train top-1, scored model on its "
              "training clips | train top-1, last epoch (augmented) | per seed |", "|---|---|---|---|---|---|"]
     for arm in ["scratch", *r["maskings"]]:
-        label = "scratch" if arm == "scratch" else f"VideoMAE, {arm} masking"
+        label = _arm_name(arm)
         per_seed = ", ".join(f"{x[arm]['top1']:.1%}" for x in r["seeds"])
         gain = _pm(s[arm]["gain"], pct=False) if "gain" in s[arm] else "-"
         lines.append(f"| {label} | {_pm(s[arm]['top1'])} | {gain} | {_pm(s[arm]['train_clean_top1'])} | "
                      f"{_pm(s[arm]['train_top1'])} | {per_seed} |")
+    lines += factor_lines(r)
     if "probe" in s:
         lines += ["", "Frozen features, kNN (k = 10, cosine) from the labelled clips to the test clips:", "",
                   "| encoder | kNN top-1 (mean ± std) |", "|---|---|"]

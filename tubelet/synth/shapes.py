@@ -32,6 +32,14 @@ SIZE, FRAMES, FPS, SUPERSAMPLE = 32, 8, 8.0, 4
 PAN_MARGIN = 5                  # px of scene beyond each edge of the frame: room for the panning camera
 
 
+def label_parts(label: str) -> tuple[str, str]:
+    """`triangle_turns_cw` -> ("triangle", "turns_cw"): the appearance half and the motion half of a label."""
+    shape, _, motion = label.partition("_")
+    if shape not in SHAPES or motion not in MOTIONS:
+        raise ValueError(f"not a moving-shapes label: {label!r}")
+    return shape, motion
+
+
 def _swap(a: str, b: str) -> dict[str, str]:
     return {**{f"{s}_{a}": f"{s}_{b}" for s in SHAPES}, **{f"{s}_{b}": f"{s}_{a}" for s in SHAPES}}
 
