@@ -148,3 +148,33 @@ def test_other_testbeds_get_their_own_data_runs_and_report(tmp_path, task, descr
     assert described in md and "| VideoMAE, frame masking |" in md
     assert f"Regenerate: `tubelet experiment mae-masking --preset toy --task {task} --full-labels 0 --seeds 0`" in md
     assert not (tmp_path / "docs" / "mae-masking.md").exists()
+
+
+def test_per_frame_tokens_and_another_ratio_get_their_own_runs_and_report(tmp_path):
+    """`--tubelet-frames 1 --mask-ratio 0.875`: per-frame tokens, frame masking leaving one frame; the task's
+    data is shared, the runs and the report are not."""
+    r = run_cli("experiment", "mae-masking", "--preset", "toy", "--tubelet-frames", "1", "--mask-ratio", "0.875",
+                "--out", "docs", "--seeds", "0", "--full-labels", "0", "--threads", "1", "--device", "cpu", "-q",
+                cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    runs = tmp_path / "runs" / "mae-tubelet1-ratio0.875-toy"
+    assert (tmp_path / "data" / "moving-shapes-toy" / "train.csv").exists()
+    for masking in ("tube", "random", "frame"):
+        config = json.loads((runs / f"pretrain-{masking}-seed0" / "checkpoint" / "config.json").read_text())
+        assert config["tubelet_config"]["encoder"]["tubelet_size"] == 1
+    assert load_model(runs / "seed0" / "scratch" / "best").config.tubelet_size == 1
+    report = json.loads((tmp_path / "docs" / "mae-masking-tubelet1-ratio0.875.json").read_text())
+    assert report["recipe"]["mask_ratio"] == 0.875 and report["encoder"]["tubelet_size"] == 1
+    md = (tmp_path / "docs" / "mae-masking-tubelet1-ratio0.875.md").read_text()
+    assert "1x8x8 tubes" in md and "mask ratio 0.875" in md
+    assert ("Regenerate: `tubelet experiment mae-masking --preset toy --tubelet-frames 1 --mask-ratio 0.875 "
+            "--full-labels 0 --seeds 0`") in md
+    assert not (tmp_path / "docs" / "mae-masking.md").exists()
+
+
+@pytest.mark.parametrize("option, value, message", [("--tubelet-frames", "3", "must divide the clip's 8 frames"),
+                                                    ("--mask-ratio", "1", "strictly between 0 and 1")])
+def test_bad_token_variants_are_refused_in_one_line(tmp_path, option, value, message):
+    r = run_cli("experiment", "mae-masking", "--preset", "toy", option, value, cwd=tmp_path)
+    assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "data").exists()

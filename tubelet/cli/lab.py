@@ -47,22 +47,43 @@ def _mae_experiment(args) -> int:
                                  ("seeds", tuple(args.seeds) if args.seeds else None), ("task", args.task))
                if v is not None}
     preset = preset.replace(**changes)
+    preset, variant = _token_variant(preset, args.tubelet_frames, args.mask_ratio)
     if args.threads or preset.threads:
         torch.set_num_threads(args.threads or preset.threads)
-    # the fixed-camera testbed keeps its folder names; another task gets its own data, runs and report
-    other = "" if preset.task == "moving-shapes" else f"-{preset.task}"
+    # the fixed-camera testbed keeps its folder names; another task gets its own data, runs and report; another
+    # token grid or ratio shares the task's data but gets its own runs and report
+    other = ("" if preset.task == "moving-shapes" else f"-{preset.task}") + variant
     data = Path(args.data or f"data/{preset.task}-{preset.name}")
     runs = Path(args.runs or f"runs/mae{other}-{preset.name}")
     maskings = ("tube",) if args.name == "mae-efficiency" else ("tube", "random", "frame")
     report = run_experiment(preset, data, runs, maskings=maskings, probe=args.name == "mae-efficiency",
                             progress=progress_choice(args), device=resolve_device(args.device))
-    options = (("task", args.task), ("pretrain_epochs", args.pretrain_epochs), ("epochs", args.epochs),
+    options = (("task", args.task), ("tubelet_frames", args.tubelet_frames), ("mask_ratio", args.mask_ratio),
+               ("pretrain_epochs", args.pretrain_epochs), ("epochs", args.epochs),
                ("fraction", args.fraction), ("full_labels", args.full_labels))
     command = " ".join(["tubelet experiment", args.name, "--preset", args.preset,
                         *[f"--{k.replace('_', '-')} {v}" for k, v in options if v is not None],
                         *(["--seeds", *map(str, args.seeds)] if args.seeds else [])])
     print(write_report(report, args.name + other, out, command))
     return 0
+
+
+def _token_variant(preset, tubelet_frames: int | None, mask_ratio: float | None):
+    """The preset with another tubelet depth and / or mask ratio, and the name suffix of its runs and report
+    ("" when neither is given)."""
+    frames = preset.encoder["num_frames"]
+    variant, changes = "", {}
+    if tubelet_frames is not None:
+        if tubelet_frames < 1 or frames % tubelet_frames:
+            raise UsageError(f"--tubelet-frames must divide the clip's {frames} frames (got {tubelet_frames})")
+        changes["encoder"] = {**preset.encoder, "tubelet_size": tubelet_frames}
+        variant += f"-tubelet{tubelet_frames}"
+    if mask_ratio is not None:
+        if not 0 < mask_ratio < 1:
+            raise UsageError(f"--mask-ratio must lie strictly between 0 and 1 (got {mask_ratio:g})")
+        changes["mask_ratio"] = mask_ratio
+        variant += f"-ratio{mask_ratio:g}"
+    return preset.replace(**changes), variant
 
 
 def cmd_bench(args) -> int:
@@ -110,6 +131,12 @@ def add_commands(sub):
                         "drifts; moving-shapes-start-stop / -brief: the mover starts and stops at random frames, "
                         "still for 1-4 / 3-5 of its 7 steps); another "
                         "task gets data/TASK-PRESET, runs/mae-TASK-PRESET and its own report")
+    x.add_argument("--tubelet-frames", type=int, metavar="T",
+                   help="mae-*: frames per token (default: the preset's 2; 1: per-frame tokens, twice the tokens); "
+                        "gets its own runs/ folder and report")
+    x.add_argument("--mask-ratio", type=float, metavar="R",
+                   help="mae-*: share of tokens hidden in pretraining (default: the preset's 0.75); gets its own "
+                        "runs/ folder and report")
     x.add_argument("--full-labels", type=int, metavar="EPOCHS",
                    help="mae-*: also train from scratch on every label for EPOCHS (the testbed check)")
     x.add_argument("--device", help="mae-*: cpu, cuda ... (default: cuda when available)")
