@@ -173,8 +173,22 @@ def test_per_frame_tokens_and_another_ratio_get_their_own_runs_and_report(tmp_pa
 
 
 @pytest.mark.parametrize("option, value, message", [("--tubelet-frames", "3", "must divide the clip's 8 frames"),
+                                                    ("--patch-size", "5", "must divide the clip's 32 px"),
                                                     ("--mask-ratio", "1", "strictly between 0 and 1")])
 def test_bad_token_variants_are_refused_in_one_line(tmp_path, option, value, message):
     r = run_cli("experiment", "mae-masking", "--preset", "toy", option, value, cwd=tmp_path)
     assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "runs").exists() and not (tmp_path / "data").exists()
+
+
+def test_a_finer_grid_runs_at_toy_size(tmp_path):
+    """`--patch-size 4 --tubelet-frames 1`: 8 x 8 places a frame, 512 tokens; every masking keeps its share."""
+    r = run_cli("experiment", "mae-efficiency", "--preset", "toy", "--patch-size", "4", "--tubelet-frames", "1",
+                "--mask-ratio", "0.9", "--out", "docs", "--seeds", "0", "--full-labels", "0", "--threads", "1",
+                "--device", "cpu", "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    runs = tmp_path / "runs" / "mae-tubelet1-patch4-ratio0.9-toy"
+    model = load_model(runs / "seed0" / "finetune-tube" / "best")
+    assert (model.config.patch_size, model.config.tubelet_size) == (4, 1)
+    md = (tmp_path / "docs" / "mae-efficiency-tubelet1-patch4-ratio0.9.md").read_text()
+    assert "1x4x4 tubes" in md and "mask ratio 0.9" in md

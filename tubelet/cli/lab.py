@@ -47,7 +47,7 @@ def _mae_experiment(args) -> int:
                                  ("seeds", tuple(args.seeds) if args.seeds else None), ("task", args.task))
                if v is not None}
     preset = preset.replace(**changes)
-    preset, variant = _token_variant(preset, args.tubelet_frames, args.mask_ratio)
+    preset, variant = _token_variant(preset, args.tubelet_frames, args.patch_size, args.mask_ratio)
     if args.threads or preset.threads:
         torch.set_num_threads(args.threads or preset.threads)
     # the fixed-camera testbed keeps its folder names; another task gets its own data, runs and report; another
@@ -58,7 +58,8 @@ def _mae_experiment(args) -> int:
     maskings = ("tube",) if args.name == "mae-efficiency" else ("tube", "random", "frame")
     report = run_experiment(preset, data, runs, maskings=maskings, probe=args.name == "mae-efficiency",
                             progress=progress_choice(args), device=resolve_device(args.device))
-    options = (("task", args.task), ("tubelet_frames", args.tubelet_frames), ("mask_ratio", args.mask_ratio),
+    options = (("task", args.task), ("tubelet_frames", args.tubelet_frames), ("patch_size", args.patch_size),
+               ("mask_ratio", args.mask_ratio),
                ("pretrain_epochs", args.pretrain_epochs), ("epochs", args.epochs),
                ("fraction", args.fraction), ("full_labels", args.full_labels))
     command = " ".join(["tubelet experiment", args.name, "--preset", args.preset,
@@ -68,16 +69,23 @@ def _mae_experiment(args) -> int:
     return 0
 
 
-def _token_variant(preset, tubelet_frames: int | None, mask_ratio: float | None):
-    """The preset with another tubelet depth and / or mask ratio, and the name suffix of its runs and report
-    ("" when neither is given)."""
-    frames = preset.encoder["num_frames"]
-    variant, changes = "", {}
+def _token_variant(preset, tubelet_frames: int | None, patch_size: int | None, mask_ratio: float | None):
+    """The preset with another token grid (frames per token, pixels per patch side) and / or mask ratio, and the
+    name suffix of its runs and report ("" when none is given)."""
+    frames, size = preset.encoder["num_frames"], preset.encoder["image_size"]
+    variant, encoder, changes = "", dict(preset.encoder), {}
     if tubelet_frames is not None:
         if tubelet_frames < 1 or frames % tubelet_frames:
             raise UsageError(f"--tubelet-frames must divide the clip's {frames} frames (got {tubelet_frames})")
-        changes["encoder"] = {**preset.encoder, "tubelet_size": tubelet_frames}
+        encoder["tubelet_size"] = tubelet_frames
         variant += f"-tubelet{tubelet_frames}"
+    if patch_size is not None:
+        if patch_size < 1 or size % patch_size:
+            raise UsageError(f"--patch-size must divide the clip's {size} px (got {patch_size})")
+        encoder["patch_size"] = patch_size
+        variant += f"-patch{patch_size}"
+    if encoder != preset.encoder:
+        changes["encoder"] = encoder
     if mask_ratio is not None:
         if not 0 < mask_ratio < 1:
             raise UsageError(f"--mask-ratio must lie strictly between 0 and 1 (got {mask_ratio:g})")
@@ -134,6 +142,9 @@ def add_commands(sub):
     x.add_argument("--tubelet-frames", type=int, metavar="T",
                    help="mae-*: frames per token (default: the preset's 2; 1: per-frame tokens, twice the tokens); "
                         "gets its own runs/ folder and report")
+    x.add_argument("--patch-size", type=int, metavar="P",
+                   help="mae-*: patch side in px (default: the preset's 8, a 4x4 grid on 32 px; 4: an 8x8 grid, four "
+                        "times the tokens); gets its own runs/ folder and report")
     x.add_argument("--mask-ratio", type=float, metavar="R",
                    help="mae-*: share of tokens hidden in pretraining (default: the preset's 0.75); gets its own "
                         "runs/ folder and report")
