@@ -13,6 +13,8 @@ from tubelet.lab.mae_presets import PRESETS, toy_sized
 from tubelet.lab.probe import knn_top1
 from tubelet.synth import synthesize
 from tubelet.synth.shapes import label_parts
+from tubelet.training.data import ClipDataset
+from tubelet.video.preprocess import Preprocessor
 
 TINY = dict(num_frames=4, image_size=32, patch_size=8, tubelet_size=2, dim=32, depth=1, heads=2)
 
@@ -174,7 +176,9 @@ def test_per_frame_tokens_and_another_ratio_get_their_own_runs_and_report(tmp_pa
 
 @pytest.mark.parametrize("option, value, message", [("--tubelet-frames", "3", "must divide the clip's 8 frames"),
                                                     ("--patch-size", "5", "must divide the clip's 32 px"),
-                                                    ("--mask-ratio", "1", "strictly between 0 and 1")])
+                                                    ("--mask-ratio", "1", "strictly between 0 and 1"),
+                                                    ("--frames", "9", "between 1 and the testbed's 8 frames"),
+                                                    ("--frames", "3", "not a whole number of the preset's 2-frame")])
 def test_bad_token_variants_are_refused_in_one_line(tmp_path, option, value, message):
     r = run_cli("experiment", "mae-masking", "--preset", "toy", option, value, cwd=tmp_path)
     assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
@@ -192,3 +196,28 @@ def test_a_finer_grid_runs_at_toy_size(tmp_path):
     assert (model.config.patch_size, model.config.tubelet_size) == (4, 1)
     md = (tmp_path / "docs" / "mae-efficiency-tubelet1-patch4-ratio0.9.md").read_text()
     assert "1x4x4 tubes" in md and "mask ratio 0.9" in md
+
+
+def test_fewer_frames_spread_over_the_clip_get_their_own_runs_and_report(tmp_path):
+    """`--frames 4 --tubelet-frames 1`: 4 instants of each 8-frame clip (frames 1, 3, 5, 7), one token per frame
+    and place, so frame masking at 0.75 leaves exactly one instant; one seed's report shows no spread."""
+    r = run_cli("experiment", "mae-masking", "--preset", "toy", "--frames", "4", "--tubelet-frames", "1",
+                "--out", "docs", "--seeds", "0", "--full-labels", "0", "--threads", "1", "--device", "cpu", "-q",
+                cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    runs = tmp_path / "runs" / "mae-frames4-tubelet1-toy"
+    for masking in ("tube", "random", "frame"):
+        config = json.loads((runs / f"pretrain-{masking}-seed0" / "checkpoint" / "config.json").read_text())
+        assert config["tubelet_config"]["encoder"]["num_frames"] == 4
+    model = load_model(runs / "seed0" / "finetune-frame" / "best")
+    assert (model.config.num_frames, model.config.tubelet_size) == (4, 1)
+    md = (tmp_path / "docs" / "mae-masking-frames4-tubelet1.md").read_text()
+    assert "4 frames x 32 px, 1x8x8 tubes" in md and "± 0.0%" not in md
+    assert "Regenerate: `tubelet experiment mae-masking --preset toy --frames 4 --tubelet-frames 1" in md
+    # the 4 frames a 4-frame model is fed are the clip's frames 1, 3, 5, 7 as decoded
+    data = tmp_path / "data" / "moving-shapes-toy"
+    sample = me.load_splits(data)["test"][0]
+    pre = Preprocessor.from_config(None, 32)
+    every = ClipDataset([sample], {sample.label: 0}, 8, pre).frames(0)
+    four = ClipDataset([sample], {sample.label: 0}, 4, pre).frames(0)
+    assert torch.equal(four, every[1::2])

@@ -47,7 +47,7 @@ def _mae_experiment(args) -> int:
                                  ("seeds", tuple(args.seeds) if args.seeds else None), ("task", args.task))
                if v is not None}
     preset = preset.replace(**changes)
-    preset, variant = _token_variant(preset, args.tubelet_frames, args.patch_size, args.mask_ratio)
+    preset, variant = _token_variant(preset, args.tubelet_frames, args.patch_size, args.mask_ratio, args.frames)
     if args.threads or preset.threads:
         torch.set_num_threads(args.threads or preset.threads)
     # the fixed-camera testbed keeps its folder names; another task gets its own data, runs and report; another
@@ -58,8 +58,8 @@ def _mae_experiment(args) -> int:
     maskings = ("tube",) if args.name == "mae-efficiency" else ("tube", "random", "frame")
     report = run_experiment(preset, data, runs, maskings=maskings, probe=args.name == "mae-efficiency",
                             progress=progress_choice(args), device=resolve_device(args.device))
-    options = (("task", args.task), ("tubelet_frames", args.tubelet_frames), ("patch_size", args.patch_size),
-               ("mask_ratio", args.mask_ratio),
+    options = (("task", args.task), ("frames", args.frames), ("tubelet_frames", args.tubelet_frames),
+               ("patch_size", args.patch_size), ("mask_ratio", args.mask_ratio),
                ("pretrain_epochs", args.pretrain_epochs), ("epochs", args.epochs),
                ("fraction", args.fraction), ("full_labels", args.full_labels))
     command = " ".join(["tubelet experiment", args.name, "--preset", args.preset,
@@ -69,16 +69,26 @@ def _mae_experiment(args) -> int:
     return 0
 
 
-def _token_variant(preset, tubelet_frames: int | None, patch_size: int | None, mask_ratio: float | None):
-    """The preset with another token grid (frames per token, pixels per patch side) and / or mask ratio, and the
-    name suffix of its runs and report ("" when none is given)."""
+def _token_variant(preset, tubelet_frames: int | None, patch_size: int | None, mask_ratio: float | None,
+                   clip_frames: int | None = None):
+    """The preset with another token grid (frames sampled from each clip, frames per token, pixels per patch
+    side) and / or mask ratio, and the name suffix of its runs and report ("" when none is given)."""
     frames, size = preset.encoder["num_frames"], preset.encoder["image_size"]
     variant, encoder, changes = "", dict(preset.encoder), {}
+    if clip_frames is not None:
+        # fewer frames spread over the same clip (the centres of equal parts): the same motion, fewer instants
+        if not 1 <= clip_frames <= frames:
+            raise UsageError(f"--frames must lie between 1 and the testbed's {frames} frames (got {clip_frames})")
+        frames = encoder["num_frames"] = clip_frames
+        variant += f"-frames{clip_frames}"
     if tubelet_frames is not None:
         if tubelet_frames < 1 or frames % tubelet_frames:
             raise UsageError(f"--tubelet-frames must divide the clip's {frames} frames (got {tubelet_frames})")
         encoder["tubelet_size"] = tubelet_frames
         variant += f"-tubelet{tubelet_frames}"
+    elif frames % encoder["tubelet_size"]:
+        raise UsageError(f"--frames {frames} is not a whole number of the preset's {encoder['tubelet_size']}-frame "
+                         "tubes: give --tubelet-frames too")
     if patch_size is not None:
         if patch_size < 1 or size % patch_size:
             raise UsageError(f"--patch-size must divide the clip's {size} px (got {patch_size})")
@@ -139,6 +149,9 @@ def add_commands(sub):
                         "drifts; moving-shapes-start-stop / -brief: the mover starts and stops at random frames, "
                         "still for 1-4 / 3-5 of its 7 steps); another "
                         "task gets data/TASK-PRESET, runs/mae-TASK-PRESET and its own report")
+    x.add_argument("--frames", type=int, metavar="N",
+                   help="mae-*: frames sampled from each clip, spread over all of it (default: the preset's 8; 4: "
+                        "every other frame, half the tokens); gets its own runs/ folder and report")
     x.add_argument("--tubelet-frames", type=int, metavar="T",
                    help="mae-*: frames per token (default: the preset's 2; 1: per-frame tokens, twice the tokens); "
                         "gets its own runs/ folder and report")

@@ -160,8 +160,9 @@ def probe_run(preset: Preset, data: Path, labelled: Path, checkpoint: str | None
                      device=device)
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+def mean_std(values: list[float]) -> tuple[float, float | None]:
+    """Mean and sample std; the std is None for one value (one seed has no spread to report)."""
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
 def run_experiment(preset: Preset, data: Path, runs: Path, maskings=("tube",), probe: bool = True, progress=None,

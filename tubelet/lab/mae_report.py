@@ -20,7 +20,8 @@ CAMERAS = {"moving-shapes": "moving shapes, fixed camera",
 
 def _pm(ms, pct: bool = True) -> str:
     mean, std = ms
-    return f"{mean:.1%} ± {std:.1%}" if pct else f"{mean:+.1%} ± {std:.1%}"
+    text = f"{mean:.1%}" if pct else f"{mean:+.1%}"
+    return text if std is None else f"{text} ± {std:.1%}"    # one seed: no spread to show
 
 
 def _minutes(seconds: float) -> str:
