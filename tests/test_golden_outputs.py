@@ -40,7 +40,7 @@ def videos(folder: Path) -> Path:
 
 
 def tag_output(folder: Path, model: str, args: list[str], tiny: Path) -> str:
-    extra = ["--model", str(tiny)] if model == "tiny" else []
+    extra = ["--model", tiny.name] if model == "tiny" else []    # the model folder sits beside the videos
     r = run_cli("tag", *args, *extra, "-q", cwd=folder)
     assert r.returncode == 0, r.stderr
     return r.stdout
@@ -49,8 +49,8 @@ def tag_output(folder: Path, model: str, args: list[str], tiny: Path) -> str:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     from tiny_model import save_tiny_model
-    tiny = save_tiny_model(tmp_path_factory.mktemp("model") / "tiny")
-    return videos(tmp_path_factory.mktemp("videos")), tiny
+    folder = videos(tmp_path_factory.mktemp("videos"))
+    return folder, save_tiny_model(folder / "tiny")
 
 
 @pytest.mark.parametrize("name,model,args", CASES, ids=[c[0] for c in CASES])
@@ -64,8 +64,8 @@ if __name__ == "__main__":          # rewrite the expected files from the curren
 
     from tiny_model import save_tiny_model
     with tempfile.TemporaryDirectory() as tmp:
-        tiny = save_tiny_model(Path(tmp) / "tiny")
         folder = videos(Path(tmp))
+        tiny = save_tiny_model(folder / "tiny")
         EXPECTED.mkdir(parents=True, exist_ok=True)
         for name, model, args in CASES:
             (EXPECTED / name).write_text(tag_output(folder, model, args, tiny), encoding="utf-8")
