@@ -32,10 +32,10 @@ def score(model_path: str, clip: Path, truth: list[dict], window: float | None, 
     result = Tagger(load_model(model_path), model_path).tag(clip, window=window, stride=stride)
     rows = []
     for w in result.windows:
-        ok = expected(truth, w["start"], w["end"])
-        top = w["labels"][0]
-        rows.append({"start": w["start"], "end": w["end"], "truth": sorted(ok), "predicted": top["label"],
-                     "score": round(top["score"], 3), "right": top["label"] in ok})
+        ok = expected(truth, w.start, w.end)
+        top = w.labels[0]
+        rows.append({"start": w.start, "end": w.end, "truth": sorted(ok), "predicted": top.label,
+                     "score": round(top.score, 3), "right": top.label in ok})
     return {"model": model_path, "windows": len(rows), "right": sum(r["right"] for r in rows), "rows": rows}
 
 

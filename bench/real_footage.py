@@ -94,9 +94,9 @@ def score(model_path: str | None, window: float | None, stride: float | None, fo
         result = tagger.tag(folder / name, window=window, stride=stride)
         hits = []
         for w in result.windows:
-            truth = truth_at(clip["segments"], w["start"], w["end"])
+            truth = truth_at(clip["segments"], w.start, w.end)
             if truth is not None:
-                hits.append((truth, w["labels"][0]["label"]))
+                hits.append((truth, w.labels[0].label))
         rows += hits
         per_clip[name] = {"windows": len(hits), "correct": sum(t == p for t, p in hits),
                           "wrong": [f"{t}->{p}" for t, p in hits if t != p]}

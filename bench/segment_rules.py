@@ -48,7 +48,8 @@ def measure(clips: int = 5, window: float | None = None, stride: float | None = 
         rules = SegmentRules(**dict(zip(GRID, values)))
         acc, counts = [], []
         for r, truth in tagged:
-            segs = merge_segments(r.windows, r.probs, r.id2label, r.duration, rules=rules)
+            segs = [s.to_json() for s in merge_segments([(w.start, w.end) for w in r.windows], r.probs, r.id2label,
+                                                         r.duration, rules=rules)]
             acc.append(time_accuracy(segs, truth, r.duration))
             counts.append(len(segs))
         rows.append({**rules.to_dict(), "accuracy": statistics.mean(acc), "accuracy_min": min(acc),

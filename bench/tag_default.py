@@ -47,7 +47,7 @@ def main():
             t0 = time.perf_counter()
             result = tagger.tag(video, info=info)
             best = min(best, time.perf_counter() - t0)
-            times = [t for w in result.windows for t in sample_times(w["start"], w["end"], model.config.num_frames)]
+            times = [t for w in result.windows for t in sample_times(w.start, w.end, model.config.num_frames)]
             t0 = time.perf_counter()
             for _ in read_frames(video, times, info, convert=lambda f, r: tagger.pre.frame(to_rgb(f, r))):
                 pass

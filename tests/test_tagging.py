@@ -37,7 +37,7 @@ def test_clip_label_samples_the_whole_file_not_its_start(tmp_path):
     tagger = Tagger(tiny_model(), "tiny")
     seen = _recording(tagger)
     result = tagger.tag(video)
-    assert len(result.windows) == 1 and result.windows[0]["end"] == pytest.approx(10.0, abs=0.06)
+    assert len(result.windows) == 1 and result.windows[0].end == pytest.approx(10.0, abs=0.06)
     # 8 frames at the centres of 8 equal parts of the file: frames 12, 37, ..., 187 (level wraps every 26)
     expected = [(int((i + 0.5) * 200 / 8)) % 26 for i in range(8)]
     assert [s % 26 for s in seen] == expected
@@ -48,7 +48,7 @@ def test_a_file_shorter_than_the_window_is_one_window_with_repeated_frames(tmp_p
     tagger = Tagger(tiny_model(), "tiny")
     seen = _recording(tagger)
     result = tagger.tag(video, window=2.0)
-    assert [(w["start"], w["end"]) for w in result.windows] == [(0.0, 0.5)]
+    assert [(w.start, w.end) for w in result.windows] == [(0.0, 0.5)]
     assert sorted(set(seen)) == [0, 1, 2, 3, 4]          # each frame converted once, repeated into 8 slots
 
 
@@ -56,10 +56,10 @@ def test_file_labels_are_the_mean_of_window_probabilities():
     result = Tagger(tiny_model(), "tiny", top_k=4).tag(BIKES, window=2.0, stride=1.0)
     assert len(result.windows) == 9 and result.probs.shape == (9, 4)
     mean = result.probs.mean(dim=0)
-    assert [x["label"] for x in result.labels] == [LABELS[int(i)] for i in mean.argsort(descending=True)]
-    assert [x["score"] for x in result.labels] == pytest.approx(sorted(mean.tolist(), reverse=True), abs=1e-6)
+    assert [x.label for x in result.labels] == [LABELS[int(i)] for i in mean.argsort(descending=True)]
+    assert [x.score for x in result.labels] == pytest.approx(sorted(mean.tolist(), reverse=True), abs=1e-6)
     for w, p in zip(result.windows, result.probs):
-        assert w["labels"][0]["label"] == LABELS[int(p.argmax())]
+        assert w.labels[0].label == LABELS[int(p.argmax())]
 
 
 def test_window_results_equal_running_the_model_by_hand():
@@ -70,7 +70,7 @@ def test_window_results_equal_running_the_model_by_hand():
     hf = VideoMAEImageProcessorPil(**{k: v for k, v in model.preprocessor.items() if k != "image_processor_type"})
     info = probe(BUNNY)
     for w, probs in zip(result.windows, result.probs):
-        frames = [f for _, f in sorted(read_frames(BUNNY, sample_times(w["start"], w["end"], 8), info))]
+        frames = [f for _, f in sorted(read_frames(BUNNY, sample_times(w.start, w.end, 8), info))]
         clip = hf(frames, return_tensors="pt")["pixel_values"].transpose(1, 2)
         with torch.no_grad():
             by_hand = model(clip).softmax(-1)[0]
@@ -107,20 +107,20 @@ def test_vivit_style_offset_rescale():
 
 
 def test_segments_merge_runs_and_tile_the_file():
-    windows = [{"start": s, "end": s + 2.0} for s in (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)]
+    windows = [(s, s + 2.0) for s in (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)]
     probs = torch.tensor([[.9, .1], [.8, .2], [.3, .7], [.4, .6], [.45, .55], [.6, .4]])
     plain = SegmentRules.plain()
     segs = merge_segments(windows, probs, {0: "a", 1: "b"}, duration=7.0, rules=plain)
-    assert [(s["label"], s["start"], s["end"]) for s in segs] == [("a", 0.0, 2.5), ("b", 2.5, 5.5), ("a", 5.5, 7.0)]
-    assert segs[1]["score"] == pytest.approx((.7 + .6 + .55) / 3)
+    assert [(s.label, s.start, s.end) for s in segs] == [("a", 0.0, 2.5), ("b", 2.5, 5.5), ("a", 5.5, 7.0)]
+    assert segs[1].score == pytest.approx((.7 + .6 + .55) / 3)
     strict = merge_segments(windows, probs, {0: "a", 1: "b"}, 7.0, min_score=0.65, rules=plain)
-    assert [s["label"] for s in strict] == ["a"]
+    assert [s.label for s in strict] == ["a"]
 
 
 def _timeline(probs, rules, cuts=()):
-    windows = [{"start": float(s), "end": float(s) + 2.0} for s in range(len(probs))]
+    windows = [(float(s), float(s) + 2.0) for s in range(len(probs))]
     segs = merge_segments(windows, torch.tensor(probs), {0: "a", 1: "b"}, len(probs) + 1.0, rules=rules, cuts=cuts)
-    return [(s["label"], s["start"], s["end"]) for s in segs]
+    return [(s.label, s.start, s.end) for s in segs]
 
 
 def test_hysteresis_needs_more_to_open_a_segment_than_to_keep_one():
@@ -154,7 +154,7 @@ def test_batch_size_does_not_change_the_answer():
 
 def test_auto_batch_keeps_a_pass_within_the_cache():
     from tubelet import VideoTransformerConfig
-    from tubelet.tag.tagger import auto_batch_size
+    from tubelet.engine.runner import auto_batch_size
     base = VideoTransformerConfig()                                    # VideoMAE-B: 1568 tokens x 3072 wide
     small = VideoTransformerConfig(dim=64, heads=4, depth=2)
     assert auto_batch_size(base, cache_bytes=32 * 2**20) == 1          # 18.4 MiB per clip: one fits

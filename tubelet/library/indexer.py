@@ -3,9 +3,9 @@
 - Which files need work: new ones; changed ones (size or mtime moved and the content hash differs: a touched
   file whose bytes are the same keeps its results); files tagged by another model or other settings only with
   `retag`; failed ones again. `prune` drops the rows of files that are gone.
-- Decoding (one forward pass per file: window frames, cuts, thumbnails) runs in this process (`workers=0`) or in
-  N worker processes, while this process runs the model on batches of windows across files and writes each file
-  in one transaction as soon as its last window is classified (library/store.py).
+- The tagging engine (engine/) does the work: decoding in this process (`workers=0`), in N worker processes, or
+  whole files on Ray actors; this process writes each file in one transaction as soon as it comes out
+  (library/store.py).
 - One writer per database: a second `index` on the same database is refused while the first runs (an advisory
   lock the kernel releases when the holder dies, even by kill -9).
 - Ctrl-C / SIGTERM: the files finished so far are in the database; run again to go on.
@@ -15,21 +15,17 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import multiprocessing as mp
-import queue
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from ..checkpoints.files import WEIGHT_FILES, resolve
 from ..constants import VERSION
-from ..tag.reader import ClipReader, DecodedExtras
+from ..engine.engine import RayOptions
+from ..engine.messages import FileFailed
 from ..tag.tagger import Tagger
-from ..video.decode import VideoError, find_videos, probe
-from ..video.sampling import plan_windows
+from ..video.decode import find_videos
 from . import store
 from .db import LibraryError, open_library
 
@@ -74,7 +70,7 @@ def weights_hash(model_dir: str) -> str:
 
 def model_settings(tagger: Tagger, job: IndexJob, window) -> dict:
     return {"window": window, "stride": job.stride, "shots": job.shots, "segment_rules": tagger.rules.to_dict(),
-            "top_k": tagger.k, "single_view": tagger.views is None}
+            "top_k": tagger.k, "single_view": tagger.single_view}
 
 
 class WriterLock:
@@ -96,65 +92,6 @@ class WriterLock:
     def __exit__(self, *exc):
         fcntl.flock(self.file, fcntl.LOCK_UN)
         self.file.close()
-
-
-# --- decoding (here or in worker processes) -------------------------------------------------------------------
-def decode_file(reader: ClipReader, index: int, path: str, window, stride, shots: bool):
-    """Messages for one file: ("window", i, w, frames)..., then ("done", i, info, spans, extras) or ("error", ...)."""
-    try:
-        info = probe(path)
-        spans = plan_windows(info.duration, None if window == "file" else window, stride)
-        extras = DecodedExtras()
-        for w, clip in reader.windows(path, info, spans, shots=shots, thumbnails=True, extras=extras):
-            yield "window", index, w, clip
-        yield "done", index, info, spans, extras
-    except VideoError as e:
-        yield "error", index, str(e)
-    except Exception as e:          # one bad file never stops the run; its error is recorded
-        yield "error", index, f"{type(e).__name__}: {e}".splitlines()[0]
-
-
-def _worker(reader, tasks, results, window, stride, shots):
-    import torch
-    torch.set_num_threads(1)
-    while (task := tasks.get()) is not None:
-        for message in decode_file(reader, *task, window, stride, shots):
-            if message[0] == "window":      # as numpy: torch would share the tensor through this process's
-                message = (*message[:3], message[3].numpy())    # file descriptors, gone once it exits
-            results.put(message)
-
-
-def _in_process(reader, todo, window, stride, shots):
-    for i, path in enumerate(todo):
-        yield from decode_file(reader, i, path, window, stride, shots)
-
-
-def _in_workers(reader, todo, window, stride, shots, workers: int):
-    ctx = mp.get_context("spawn")
-    tasks, results = ctx.Queue(), ctx.Queue(maxsize=8 * workers)      # bounded: decoding waits for the model
-    procs = [ctx.Process(target=_worker, args=(reader, tasks, results, window, stride, shots), daemon=True)
-             for _ in range(workers)]
-    for p in procs:
-        p.start()
-    for i, path in enumerate(todo):
-        tasks.put((i, path))
-    for _ in procs:
-        tasks.put(None)
-    finished = 0
-    try:
-        while finished < len(todo):
-            try:
-                message = results.get(timeout=5)
-            except queue.Empty:
-                if not any(p.is_alive() for p in procs):
-                    raise RuntimeError("every decode worker died") from None
-                continue
-            finished += message[0] != "window"
-            yield message
-    finally:
-        for p in procs:
-            p.terminate()
-            p.join(timeout=5)
 
 
 # --- the run --------------------------------------------------------------------------------------------------
@@ -208,57 +145,35 @@ def run_index(job: IndexJob, tagger: Tagger, model_name: str) -> tuple[int, Coun
     return (130 if interrupted else 1 if job.failures else 0), counts
 
 
+def _ray_options(job: IndexJob, tagger: Tagger) -> RayOptions | None:
+    if job.ray is None:
+        return None
+    return RayOptions((tagger.spec(job.model),), address=job.ray if isinstance(job.ray, str) else None,
+                      ship=job.ray_ship)
+
+
 def _tag_all(job, tagger, con, model, todo, stats, counts, window) -> bool:
     from tqdm import tqdm
     t0 = time.time()
-    shots = job.shots
-    if job.ray is not None:
-        from .on_ray import on_ray
-        messages = on_ray(todo, address=job.ray if isinstance(job.ray, str) else None, model=job.model,
-                          precision=tagger.precision, batch_size=tagger.batch_size, single_view=tagger.views is None,
-                          window=window, stride=job.stride, shots=shots, ship=job.ray_ship)
-    elif job.workers > 0:
-        messages = _in_workers(tagger.reader, todo, window, job.stride, shots, job.workers)
-    else:
-        messages = _in_process(tagger.reader, todo, window, job.stride, shots)
     bar = tqdm(total=len(todo), unit="file", desc="index", file=sys.stderr, dynamic_ncols=True,
                disable=(not job.progress) if job.progress is not None else None)
-    pending: list[tuple[int, int, object]] = []           # (file, window, frames) waiting for a batch
-    probs: dict[int, dict] = {}
-    tagger.shots = shots
 
-    def classify(force=False):
-        while pending and (force or len(pending) >= tagger.batch_size):
-            batch, pending[:] = pending[:tagger.batch_size], pending[tagger.batch_size:]
-            for (i, w, _), p in zip(batch, tagger.classify([clip for _, _, clip in batch])):
-                probs.setdefault(i, {})[w] = p
-            counts.windows += len(batch)
+    def windows_done(n: int):
+        counts.windows += n
 
+    tagger.shots = job.shots
+    engine = tagger.engine(window, job.stride, thumbnails=True)
+    results = engine.run(todo, workers=job.workers, ray=_ray_options(job, tagger), on_window=windows_done)
     try:
-        for message in messages:
-            kind, i = message[0], message[1]
-            path = todo[i]
-            if kind == "window":
-                pending.append((i, message[2], torch.as_tensor(message[3])))
-                classify()
-                continue
-            if kind in ("done", "tagged"):
-                if kind == "done":          # decoded here or in a worker process: its windows are classified here
-                    _, _, info, spans, extras = message
-                    classify(force=True)
-                    mine = probs.pop(i, {})
-                    p = torch.stack([mine[w] for w in range(len(spans))])
-                else:                       # tagged whole on a Ray worker
-                    _, _, info, spans, p, extras = message
-                    counts.windows += len(spans)
-                result = tagger.result(path, info, spans, p, 0.0, extras)
-                store.save_result(con, stats[path], store.content_hash(path), model, result)
-                counts.indexed += 1
+        for out in results:
+            path = todo[out.index]
+            if isinstance(out, FileFailed):
+                job.failures.append((path, out.message))
+                store.save_error(con, stats[path], out.message, model)
+                bar.write(f"tubelet index: error: {out.message}", file=sys.stderr)
             else:
-                probs.pop(i, None)
-                job.failures.append((path, message[2]))
-                store.save_error(con, stats[path], message[2], model)
-                bar.write(f"tubelet index: error: {message[2]}", file=sys.stderr)
+                store.save_result(con, stats[path], store.content_hash(path), model, tagger.result(out))
+                counts.indexed += 1
             bar.update()
             elapsed = max(time.time() - t0, 1e-9)
             bar.set_postfix(windows=counts.windows, rate=f"{counts.windows / elapsed:.1f} win/s")
@@ -267,7 +182,5 @@ def _tag_all(job, tagger, con, model, todo, stats, counts, window) -> bool:
     finally:
         bar.close()
         counts.seconds = time.time() - t0
-        close = getattr(messages, "close", None)
-        if close:
-            close()
+        results.close()
     return False

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..tag.tagger import TagResult
+from ..tag.results import TagResult
 
 MIB = 2 ** 20
 
@@ -95,18 +95,18 @@ def save_result(con: sqlite3.Connection, stat: FileStat, digest: str, model: int
     try:
         file_id = _upsert_file(con, stat, digest, model, "ok", None, result.info)
         con.executemany('INSERT INTO windows (file_id, idx, start, "end", labels) VALUES (?, ?, ?, ?, ?)',
-                        [(file_id, i, w["start"], w["end"], json.dumps(w["labels"]))
+                        [(file_id, i, w.start, w.end, json.dumps([x.to_json() for x in w.labels]))
                          for i, w in enumerate(result.windows)])
         con.executemany("INSERT INTO file_labels (file_id, rank, label, score) VALUES (?, ?, ?, ?)",
-                        [(file_id, i, x["label"], x["score"]) for i, x in enumerate(result.labels)])
+                        [(file_id, i, x.label, x.score) for i, x in enumerate(result.labels)])
         con.executemany('INSERT INTO shots (file_id, idx, start, "end") VALUES (?, ?, ?, ?)',
-                        [(file_id, i, s["start"], s["end"]) for i, s in enumerate(result.shots or [])])
-        centres = [(w["start"] + w["end"]) / 2 for w in result.windows]
+                        [(file_id, i, s.start, s.end) for i, s in enumerate(result.shots or [])])
+        centres = [w.centre for w in result.windows]
         for s in result.segments:
             cur = con.execute('INSERT INTO segments (file_id, start, "end", duration, label, score) '
-                              "VALUES (?, ?, ?, ?, ?, ?)", (file_id, s["start"], s["end"],
-                                                            round(s["end"] - s["start"], 3), s["label"], s["score"]))
-            middle = (s["start"] + s["end"]) / 2
+                              "VALUES (?, ?, ?, ?, ?, ?)", (file_id, s.start, s.end, round(s.end - s.start, 3),
+                                                            s.label, s.score))
+            middle = (s.start + s.end) / 2
             nearest = min(range(len(centres)), key=lambda i: abs(centres[i] - middle)) if centres else None
             if nearest in result.thumbnails:
                 con.execute("INSERT INTO thumbnails (segment_id, jpeg) VALUES (?, ?)",

@@ -12,7 +12,8 @@ from ..errors import TubeletError
 from ..video.decode import VideoError, find_videos, probe
 from .formats import EXTENSIONS, PER_FILE, render
 from .plot import plot_timeline
-from .tagger import Tagger, TagResult
+from .results import TagResult
+from .tagger import Tagger
 from .writers import jsonl_line, table
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..constants import OUTPUT_FORMATS
 from .html import page
-from .tagger import TagResult
+from .results import TagResult
 from .writers import csv_doc, json_doc, jsonl_line, srt, table, vtt
 
 EXTENSIONS = {"json": ".json", "jsonl": ".jsonl", "csv": ".csv", "srt": ".srt", "vtt": ".vtt", "html": ".html",

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from .tagger import TagResult
+from .results import TagResult
 from .writers import clock
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
@@ -80,12 +80,12 @@ def _svg(r: TagResult, colours: dict[str, str]) -> str:
                    f'<text x="{x(t):.1f}" y="{H - 12}" text-anchor="middle" font-size="12" fill="#666">{t:g}s</text>')
         t += step
     for s in r.segments:       # the merged segments as a band above the plot; click to seek
-        c = colours.get(s["label"], "#999")
-        out.append(f'<rect data-start="{s["start"]}" data-end="{s["end"]}" x="{x(s["start"]):.1f}" y="{TOP}" '
-                   f'width="{max(1.0, x(s["end"]) - x(s["start"])):.1f}" height="{BAND - 4}" fill="{c}" opacity="0.85">'
-                   f'<title>{html.escape(s["label"])} {clock(s["start"])}-{clock(s["end"])} ({s["score"]:.0%})'
+        c = colours.get(s.label, "#999")
+        out.append(f'<rect data-start="{s.start}" data-end="{s.end}" x="{x(s.start):.1f}" y="{TOP}" '
+                   f'width="{max(1.0, x(s.end) - x(s.start)):.1f}" height="{BAND - 4}" fill="{c}" opacity="0.85">'
+                   f'<title>{html.escape(s.label)} {clock(s.start)}-{clock(s.end)} ({s.score:.0%})'
                    '</title></rect>')
-    centres = [(w["start"] + w["end"]) / 2 for w in r.windows]
+    centres = [w.centre for w in r.windows]
     label_index = {v: k for k, v in r.id2label.items()}
     for label, c in colours.items():
         k = label_index.get(label)
@@ -105,21 +105,21 @@ def _svg(r: TagResult, colours: dict[str, str]) -> str:
 
 def page(r: TagResult, out_path: Path | None = None) -> str:
     e = html.escape
-    shown = [x["label"] for x in r.labels][:len(PALETTE)]
+    shown = [x.label for x in r.labels][:len(PALETTE)]
     colours = {label: PALETTE[i] for i, label in enumerate(shown)}
     for s in r.segments:
-        colours.setdefault(s["label"], PALETTE[len(colours) % len(PALETTE)])
+        colours.setdefault(s.label, PALETTE[len(colours) % len(PALETTE)])
     def colour(label):
         return colours.get(label, "#999")
-    labels = "".join(f'<div class="label"><span>{e(x["label"])}</span><span>{x["score"]:.1%}</span>'
-                     f'<span class="bar" style="width:{x["score"] * 100:.1f}%;background:{colour(x["label"])}">'
+    labels = "".join(f'<div class="label"><span>{e(x.label)}</span><span>{x.score:.1%}</span>'
+                     f'<span class="bar" style="width:{x.score * 100:.1f}%;background:{colour(x.label)}">'
                      '</span></div>' for x in r.labels)
     legend = "".join(f'<span><i class="swatch" style="background:{c}"></i>{e(label)}</span>'
                      for label, c in colours.items())
-    rows = "".join(f'<tr data-start="{s["start"]}" data-end="{s["end"]}">'
-                   f'<td>{clock(s["start"])}</td><td>{clock(s["end"])}</td>'
-                   f'<td><i class="swatch" style="background:{colour(s["label"])}"></i>{e(s["label"])}</td>'
-                   f'<td>{s["score"]:.0%}</td></tr>' for s in r.segments)
+    rows = "".join(f'<tr data-start="{s.start}" data-end="{s.end}">'
+                   f'<td>{clock(s.start)}</td><td>{clock(s.end)}</td>'
+                   f'<td><i class="swatch" style="background:{colour(s.label)}"></i>{e(s.label)}</td>'
+                   f'<td>{s.score:.0%}</td></tr>' for s in r.segments)
     no_rows = '<tr><td colspan="4">no segment reaches the minimum score</td></tr>'
     windows = f"{len(r.windows)} window{'s' * (len(r.windows) != 1)}"
     script = SCRIPT % {"duration": r.duration, "left": LEFT, "pw": W - LEFT - RIGHT, "w": W}

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from .results import Segment
+
 
 @dataclass(frozen=True)
 class SegmentRules:
@@ -79,11 +81,12 @@ def _absorb_short(labels: list[int], spans: list[tuple[float, float]], probs: to
             labels[i] = best
 
 
-def merge_segments(windows: list[dict], probs: torch.Tensor, id2label: dict[int, str], duration: float,
-                   min_score: float = 0.0, rules: SegmentRules | None = None, cuts: list[float] = ()) -> list[dict]:
-    """Segments {start, end, label, score} tiling [0, duration] (before `min_score`), never crossing a cut."""
+def merge_segments(windows: list[tuple[float, float]], probs: torch.Tensor, id2label: dict[int, str],
+                   duration: float, min_score: float = 0.0, rules: SegmentRules | None = None,
+                   cuts: list[float] = ()) -> list[Segment]:
+    """Segments tiling [0, duration] (before `min_score`), never crossing a cut; `windows`: (start, end) each."""
     rules = rules or SegmentRules()
-    centres = [(w["start"] + w["end"]) / 2 for w in windows]
+    centres = [(start + end) / 2 for start, end in windows]
     bounds = [0.0] + sorted(c for c in cuts if 0.0 < c < duration) + [duration]
     segments = []
     for lo, hi in zip(bounds, bounds[1:]):
@@ -97,6 +100,6 @@ def merge_segments(windows: list[dict], probs: torch.Tensor, id2label: dict[int,
             label = labels[run[0]]
             score = float(p[run, label].mean())
             if score >= min_score:
-                segments.append({"start": round(spans[run[0]][0], 3), "end": round(spans[run[-1]][1], 3),
-                                 "label": id2label.get(label, str(label)), "score": round(score, 6)})
+                segments.append(Segment(round(spans[run[0]][0], 3), round(spans[run[-1]][1], 3),
+                                        id2label.get(label, str(label)), round(score, 6)))
     return segments

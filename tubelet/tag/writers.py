@@ -5,7 +5,7 @@ import csv
 import io
 import json
 
-from .tagger import TagResult
+from .results import Segment, TagResult
 
 
 def clock(seconds: float, sep: str = ".") -> str:
@@ -18,26 +18,26 @@ def clock(seconds: float, sep: str = ".") -> str:
 
 def table(r: TagResult) -> str:
     lines = [f"{r.file}  ({r.duration:.2f} s, {len(r.windows)} window{'s' * (len(r.windows) != 1)}, model {r.model})"]
-    width = max([len(x["label"]) for x in r.labels] + [5])
+    width = max([len(x.label) for x in r.labels] + [5])
     for x in r.labels:
-        bar = "#" * int(round(x["score"] * 20))
-        lines.append(f"  {x['label']:<{width}}  {x['score']:6.1%}  {bar}")
+        bar = "#" * int(round(x.score * 20))
+        lines.append(f"  {x.label:<{width}}  {x.score:6.1%}  {bar}")
     if len(r.windows) > 1:
         lines.append("  timeline:")
         for s in r.segments:
-            lines.append(f"    {clock(s['start'])} - {clock(s['end'])}  {s['label']:<{width}}  {s['score']:6.1%}")
+            lines.append(f"    {clock(s.start)} - {clock(s.end)}  {s.label:<{width}}  {s.score:6.1%}")
         if not r.segments:
             lines.append("    (no segment reaches --min-score)")
     return "\n".join(lines) + "\n"
 
 
 def json_doc(results: list[TagResult]) -> str:
-    docs = [r.to_dict() for r in results]
+    docs = [r.to_json() for r in results]
     return json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False) + "\n"
 
 
 def jsonl_line(r: TagResult) -> str:
-    return json.dumps(r.to_dict(), ensure_ascii=False) + "\n"
+    return json.dumps(r.to_json(), ensure_ascii=False) + "\n"
 
 
 CSV_HEADER = ["file", "start", "end", "rank", "label", "score"]
@@ -48,8 +48,8 @@ def csv_rows(r: TagResult) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for win in r.windows:
-        for rank, x in enumerate(win["labels"], 1):
-            w.writerow([r.file, f"{win['start']:.3f}", f"{win['end']:.3f}", rank, x["label"], f"{x['score']:.6f}"])
+        for rank, x in enumerate(win.labels, 1):
+            w.writerow([r.file, f"{win.start:.3f}", f"{win.end:.3f}", rank, x.label, f"{x.score:.6f}"])
     return buf.getvalue()
 
 
@@ -57,16 +57,16 @@ def csv_doc(results: list[TagResult]) -> str:
     return ",".join(CSV_HEADER) + "\n" + "".join(csv_rows(r) for r in results)
 
 
-def _cue_text(s: dict) -> str:
-    return f"{s['label']} ({s['score']:.0%})"
+def _cue_text(s: Segment) -> str:
+    return f"{s.label} ({s.score:.0%})"
 
 
 def srt(r: TagResult) -> str:
-    cues = [f"{i}\n{clock(s['start'], ',')} --> {clock(s['end'], ',')}\n{_cue_text(s)}\n"
+    cues = [f"{i}\n{clock(s.start, ',')} --> {clock(s.end, ',')}\n{_cue_text(s)}\n"
             for i, s in enumerate(r.segments, 1)]
     return "\n".join(cues)
 
 
 def vtt(r: TagResult) -> str:
-    cues = [f"{clock(s['start'])} --> {clock(s['end'])}\n{_cue_text(s)}\n" for s in r.segments]
+    cues = [f"{clock(s.start)} --> {clock(s.end)}\n{_cue_text(s)}\n" for s in r.segments]
     return "WEBVTT\n\n" + "\n".join(cues)

@@ -1,0 +1,117 @@
+"""The model side of the engine, and the one place windows are batched through a model: a `ModelRunner` holds a
+loaded model with everything needed to run it (preprocessing, precision, test-time views, batch size); a
+`Batcher` collects windows from any number of files and runs a full batch at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Hashable
+
+import torch
+
+from ..constants import WINDOW_SECONDS_KEY
+from ..video.preprocess import Preprocessor
+from ..video.symmetry import averaged_probabilities, model_views
+from .decoder import Track, WindowPlan
+from .messages import WindowOutput
+
+
+def _l3_cache_bytes(default: int = 32 * 2**20) -> int:
+    try:
+        text = Path("/sys/devices/system/cpu/cpu0/cache/index3/size").read_text().strip()    # e.g. "32768K"
+        return int(text[:-1]) * {"K": 2**10, "M": 2**20}[text[-1]]
+    except (OSError, ValueError, KeyError, IndexError):
+        return default
+
+
+def auto_batch_size(cfg, most: int = 8, cache_bytes: int | None = None) -> int:
+    """Windows per forward pass on a CPU: as many as keep the widest activation of one pass (tokens x MLP
+    width, fp32) within the last-level cache, at least 1 and at most `most`. Past the cache, the
+    element-wise work (norms, GELU, residual adds) waits on memory and a bigger batch is slower per clip
+    (VideoMAE-B 16x224 needs 19 MiB per clip; measured in docs/speed.md); the small bundled model is unaffected."""
+    per_clip = cfg.num_patches * cfg.mlp_dim * 4
+    return max(1, min(most, (cache_bytes or _l3_cache_bytes()) // per_clip))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as a run names it, enough to load it again anywhere (a Ray actor on another machine)."""
+    model: str                        # checkpoint folder or hub id
+    name: str = ""                    # what outputs call it
+    precision: str = "fp32"
+    batch_size: int | None = None
+    single_view: bool = False
+    embeddings: bool = False
+
+
+class ModelRunner:
+    """A model ready for inference: clips (uint8 frames) in, `WindowOutput`s out."""
+
+    def __init__(self, model: torch.nn.Module, name: str = "", *, precision: str = "fp32",
+                 batch_size: int | None = None, single_view: bool = False, embeddings: bool = False,
+                 device: str | torch.device | None = None):
+        from ..tag.precision import fast_forward
+        cfg = getattr(model.config, "encoder", model.config)
+        if not getattr(model.config, "num_labels", 0):
+            raise ValueError("this model has no classification head (a pretraining or feature model); it cannot tag")
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.model, self.name, self.precision, self.embeddings = model.eval(), name, precision, embeddings
+        self.device = device or next(model.parameters()).device
+        self.batch_size = batch_size or auto_batch_size(cfg)
+        self.forward = fast_forward(self.model, precision)
+        self.num_frames, self.id2label = cfg.num_frames, cfg.id2label
+        self.pre = Preprocessor.from_config(getattr(model, "preprocessor", None), cfg.image_size)
+        # a model trained on short clips (the camera-motion default) says which window it expects
+        self.default_window = (getattr(model, "preprocessor", None) or {}).get(WINDOW_SECONDS_KEY)
+        # a model trained with label symmetries (mirrors, time reversal) is run on every view of each window
+        self.views = None if single_view else model_views(model)
+
+    @classmethod
+    def load(cls, spec: ModelSpec, device: str | None = None) -> "ModelRunner":
+        from ..checkpoints.convert import load_model
+        return cls(load_model(spec.model, device=device or "cpu"), spec.name or spec.model,
+                   precision=spec.precision, batch_size=spec.batch_size, single_view=spec.single_view,
+                   embeddings=spec.embeddings)
+
+    def track(self, window: float | str | None = None, stride: float | None = None) -> Track:
+        return Track(self.pre, self.num_frames, WindowPlan.choose(window, stride, self.default_window))
+
+    @torch.inference_mode()
+    def run(self, clips: list[torch.Tensor]) -> list[WindowOutput]:
+        """Window frames (T, 3, H, W) uint8 -> one output per window."""
+        x = self.pre.normalize(torch.stack([c.to(self.device) for c in clips]))
+        embedding = None
+        if self.embeddings:           # the pooled features of the video tower (fp32, the model as trained)
+            embedding = self.model.pool(self.model.forward_features(x)).float()
+        if self.views:
+            probs = averaged_probabilities(self.forward, x, self.views)
+        elif embedding is not None:   # the head reads the pooled features: one pass gives both
+            probs = self.model.head(embedding).float().softmax(dim=-1)
+        else:
+            probs = self.forward(x).float().softmax(dim=-1)
+        probs = probs.cpu()
+        if embedding is None:
+            return [WindowOutput(probs=p) for p in probs]
+        return [WindowOutput(probs=p, embedding=e) for p, e in zip(probs, embedding.cpu())]
+
+
+class Batcher:
+    """Windows wait here, keyed by the caller, until a batch is full (or `flush`), then run at once."""
+
+    def __init__(self, runner: ModelRunner):
+        self.runner, self.pending = runner, []
+
+    def add(self, key: Hashable, clip) -> list[tuple[Hashable, WindowOutput]]:
+        self.pending.append((key, torch.as_tensor(clip)))
+        return self._run(force=False)
+
+    def flush(self) -> list[tuple[Hashable, WindowOutput]]:
+        return self._run(force=True)
+
+    def _run(self, force: bool) -> list[tuple[Hashable, WindowOutput]]:
+        done, size = [], self.runner.batch_size
+        while self.pending and (force or len(self.pending) >= size):
+            batch, self.pending = self.pending[:size], self.pending[size:]
+            done += zip([key for key, _ in batch], self.runner.run([clip for _, clip in batch]))
+        return done
