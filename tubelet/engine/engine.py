@@ -1,8 +1,8 @@
 """The tagging engine: files in, `FileTagged` / `FileFailed` out, every model of the run over one decode pass.
 
 Decoding runs here (`workers=0`), in N worker processes, or whole files run on Ray actors (each holding its own
-engine, made again from the same `ModelSpec`s); windows are batched across files through each model by its
-`Batcher`, and a file comes out as soon as its last window is through every model.
+engine, made again from the same `ModelSpec`s); windows are batched through each model by its `Batcher` (a batch
+never mixes files), and a file comes out as soon as its last window is through every model.
 """
 from __future__ import annotations
 
@@ -37,11 +37,17 @@ class RunSettings:
 
 
 class Engine:
-    def __init__(self, runners: Sequence[ModelRunner], settings: RunSettings = RunSettings()):
+    """`windows`, one (window, stride) per model, gives each model its own windows; else `settings` says."""
+
+    def __init__(self, runners: Sequence[ModelRunner], settings: RunSettings = RunSettings(),
+                 windows: Sequence[tuple[float | str | None, float | None]] | None = None):
         if not runners:
             raise ValueError("the engine needs at least one model")
+        if windows is not None and len(windows) != len(runners):
+            raise ValueError(f"{len(runners)} models but {len(windows)} window settings")
         self.runners, self.settings = list(runners), settings
-        self.decoder = Decoder(tuple(r.track(settings.window, settings.stride) for r in self.runners),
+        windows = windows or [(settings.window, settings.stride)] * len(self.runners)
+        self.decoder = Decoder(tuple(r.track(*w) for r, w in zip(self.runners, windows)),
                                shots=settings.shots, thumbnails=settings.thumbnails)
 
     @classmethod
@@ -94,12 +100,14 @@ class Engine:
 
         for m in messages:
             if isinstance(m, WindowFrames):
-                keep(batchers[m.track].add((m.index, m.track, m.window), m.frames))
+                keep(batchers[m.track].add(m.index, (m.index, m.track, m.window), m.frames))
             elif isinstance(m, FileDecoded):
                 for b in batchers:
-                    keep(b.flush())
+                    keep(b.flush(m.index))
                 yield self._file(m, outputs.pop(m.index, {}))
             else:
+                for b in batchers:
+                    b.drop(m.index)
                 outputs.pop(m.index, None)
                 yield m
 

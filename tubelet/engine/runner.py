@@ -97,21 +97,32 @@ class ModelRunner:
 
 
 class Batcher:
-    """Windows wait here, keyed by the caller, until a batch is full (or `flush`), then run at once."""
+    """Windows wait here until their file has a full batch (or the file ends), then run at once.
+
+    A batch never mixes files: a window's numbers then depend only on its own file (float sums differ in the last
+    bit with the batch's other members), so `tag` and `index` of a file agree exactly, however many files a run
+    holds and in whatever order worker processes finish them."""
 
     def __init__(self, runner: ModelRunner):
-        self.runner, self.pending = runner, []
+        self.runner, self.pending = runner, {}
 
-    def add(self, key: Hashable, clip) -> list[tuple[Hashable, WindowOutput]]:
-        self.pending.append((key, torch.as_tensor(clip)))
-        return self._run(force=False)
+    def add(self, group: Hashable, key: Hashable, clip) -> list[tuple[Hashable, WindowOutput]]:
+        waiting = self.pending.setdefault(group, [])
+        waiting.append((key, torch.as_tensor(clip)))
+        return self._run(group, force=False)
 
-    def flush(self) -> list[tuple[Hashable, WindowOutput]]:
-        return self._run(force=True)
+    def flush(self, group: Hashable) -> list[tuple[Hashable, WindowOutput]]:
+        return self._run(group, force=True) if group in self.pending else []
 
-    def _run(self, force: bool) -> list[tuple[Hashable, WindowOutput]]:
-        done, size = [], self.runner.batch_size
-        while self.pending and (force or len(self.pending) >= size):
-            batch, self.pending = self.pending[:size], self.pending[size:]
+    def drop(self, group: Hashable):
+        """Forget a file's waiting windows (it failed part way)."""
+        self.pending.pop(group, None)
+
+    def _run(self, group: Hashable, force: bool) -> list[tuple[Hashable, WindowOutput]]:
+        done, size, waiting = [], self.runner.batch_size, self.pending[group]
+        while waiting and (force or len(waiting) >= size):
+            batch, waiting[:] = waiting[:size], waiting[size:]
             done += zip([key for key, _ in batch], self.runner.run([clip for _, clip in batch]))
+        if not waiting:
+            del self.pending[group]
         return done
