@@ -93,5 +93,6 @@ def test_tag_and_index_store_equal_window_rows(tmp_path):
         for doc in map(json.loads, tagged.stdout.splitlines()):
             stored = library[str((tmp_path / "videos" / doc["file"].split("/")[-1]).absolute())]
             assert stored["windows"] == doc["windows"] and stored["labels"] == doc["labels"]
-            assert [{k: s[k] for k in ("start", "end", "label", "score")} for s in stored["segments"]] == doc["segments"]
+            keys = ("start", "end", "label", "score")
+            assert [{k: s[k] for k in keys} for s in stored["segments"]] == doc["segments"]
             assert stored["shots"] == doc["shots"]
