@@ -40,8 +40,8 @@ def test_fresh_synthetic_clips(tmp_path):
     synthesize("camera-motion", tmp_path, clips=90, seed=4242, progress=False)
     splits = [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")]
     result = evaluate_model(load_model(bundled_model_path()), splits)
-    print(f"fresh synthetic top-1 {result['top1']:.4f}")
-    assert result["clips"] == 90 and result["top1"] >= FRESH_FLOOR, result["top1"]
+    print(f"fresh synthetic top-1 {result.top1:.4f}")
+    assert result.clips == 90 and result.top1 >= FRESH_FLOOR, result.top1
 
 
 def test_real_content_clips(tmp_path):
@@ -50,8 +50,8 @@ def test_real_content_clips(tmp_path):
     synthesize("camera-motion", tmp_path, clips=54, seed=4243, progress=False, scenes_from=real)
     splits = [str(tmp_path / f"{s}.csv") for s in ("train", "val", "test")]
     result = evaluate_model(load_model(bundled_model_path()), splits)
-    print(f"real-content top-1 {result['top1']:.4f}")
-    assert result["top1"] >= REAL_CONTENT_FLOOR, result["top1"]
+    print(f"real-content top-1 {result.top1:.4f}")
+    assert result.top1 >= REAL_CONTENT_FLOOR, result.top1
 
 
 def test_demo_clip_timeline_follows_the_camera(tmp_path):

@@ -51,9 +51,8 @@ def cmd_train(args) -> int:
         import torch
         torch.set_num_threads(args.threads)
     result = train(cfg, resume=args.resume, progress=progress_choice(args))
-    if "test" in result:
-        test = result["test"]
-        print(f"test top1 {test['top1']:.4f} top5 {test['top5']:.4f}; model in {Path(args.out) / 'best'}")
+    if result.test is not None:
+        print(f"test top1 {result.test.top1:.4f} top5 {result.test.top5:.4f}; model in {Path(args.out) / 'best'}")
     return 0
 
 
@@ -75,9 +74,8 @@ def cmd_pretrain(args) -> int:
         import torch
         torch.set_num_threads(args.threads)
     result = pretrain(cfg, resume=args.resume, progress=progress_choice(args))
-    last = result["history"][-1]["loss"] if result["history"] else float("nan")
     out = Path(args.out)
-    print(f"final loss {last:.4f}; model in {out / 'checkpoint'}; pictures in {out / 'reconstructions'}")
+    print(f"final loss {result.final_loss:.4f}; model in {out / 'checkpoint'}; pictures in {out / 'reconstructions'}")
     return 0
 
 
@@ -87,9 +85,9 @@ def cmd_eval(args) -> int:
     result = evaluate_model(load_model(args.model or default_model()), args.data, batch_size=args.batch_size,
                             single_view=args.single_view)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result.to_json(), indent=2))
     else:
-        print(format_confusion(result, result["labels"]).replace("test:", f"{' + '.join(args.data)}:", 1))
+        print(format_confusion(result, result.labels).replace("test:", f"{' + '.join(args.data)}:", 1))
     return 0
 
 

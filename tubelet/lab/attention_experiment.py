@@ -52,11 +52,11 @@ def attention_experiment(out: str | Path = "docs", data: str | Path = "data/temp
         t0 = time.time()
         result = train(cfg, progress=progress)
         seconds = time.time() - t0
-        vt = VideoTransformerConfig(**model, num_labels=len(result["labels"]))
+        vt = VideoTransformerConfig(**model, num_labels=len(result.labels))
         rows.append({"scheme": scheme, "params": VideoTransformer(vt).num_params(),
                      "gflops": clip_flops(vt)["total"] / 1e9, "train_seconds": round(seconds),
-                     "top1": result["test"]["top1"],
-                     **order_scores(result["test"]["confusion"], result["labels"])})
+                     "top1": result.test.top1,
+                     **order_scores(result.test.confusion, result.labels)})
     report = {"task": "temporal-order", "clips": clips, "epochs": epochs, "seed": seed, "model": BASE,
               "per_scheme": PER_SCHEME, "rows": rows}
     out.mkdir(parents=True, exist_ok=True)

@@ -79,10 +79,10 @@ def pretrain_run(preset: Preset, data: Path, out: Path, masking: str, seed: int,
                          epochs=preset.pretrain_epochs, batch_size=preset.pretrain_batch,
                          base_lr=preset.pretrain_base_lr, cache=True, seed=seed, picture_every=0, device=device)
     result = pretrain(cfg, resume=True, progress=progress)
-    seconds = _seconds(result["history"])
-    return {"masking": masking, "seed": seed, "checkpoint": str(out / "checkpoint"), "history": result["history"],
-            "loss": result["history"][-1]["loss"], "seconds": seconds,
-            "clips_per_second": result["steps"] * preset.pretrain_batch / max(seconds, 1e-9),
+    seconds = _seconds(result.history)
+    return {"masking": masking, "seed": seed, "checkpoint": str(out / "checkpoint"), "history": result.history,
+            "loss": result.final_loss, "seconds": seconds,
+            "clips_per_second": result.steps * preset.pretrain_batch / max(seconds, 1e-9),
             "picture": str(max((out / "reconstructions").glob("step_*.png")))}
 
 
@@ -116,17 +116,17 @@ def finetune_run(preset: Preset, data: Path, labelled: Path, out: Path, init: st
                       warmup_epochs=2.0, layer_decay=preset.layer_decay if init else 1.0, cache=True, seed=seed,
                       device=device, **reg)
     result = train(cfg, resume=True, progress=progress)
-    last = result["history"][-1]
+    last = result.history[-1]
     # the scored model (best validation epoch) on its own training clips, as decoded, no augmentation: how far
     # it fits them (the last epoch's train_top1 is measured on augmented clips with the lr still moving)
     seen = evaluate_model(load_model(out / "best"), str(labelled), batch_size=preset.finetune_batch)
-    return {"top1": result["test"]["top1"], "top5": result["test"]["top5"], "train_top1": last["train_top1"],
-            "train_clean_top1": seen["top1"], "seconds": _seconds(result["history"]), "history": result["history"],
+    return {"top1": result.test.top1, "top5": result.test.top5, "train_top1": last["train_top1"],
+            "train_clean_top1": seen.top1, "seconds": _seconds(result.history), "history": result.history,
             "clips": seen["clips"], **_factors(result)}
 
 
 def _factors(result: dict) -> dict:
-    factors = factor_accuracy(result["test"]["confusion"], result["labels"])
+    factors = factor_accuracy(result.test.confusion, result.labels)
     return {"factors": factors} if factors else {}
 
 

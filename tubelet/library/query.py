@@ -135,3 +135,27 @@ def hits_text(hits: list[Hit], fmt: str) -> str:
     lines = [f"{'file':<{width}}  {'start':>8}  {'end':>8}  {'score':>6}  label"]
     lines += [f"{h.file:<{width}}  {h.start:8.2f}  {h.end:8.2f}  {h.score:6.1%}  {h.label}" for h in hits]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """Where an indexed video is, and what it was when indexed (the server serves it only while it still is)."""
+    path: str
+    size: int
+    mtime_ns: int
+
+
+def video_listed(con: sqlite3.Connection, file_id: int) -> bool:
+    """Whether the library holds this file, tagged without error."""
+    return con.execute("SELECT 1 FROM files WHERE id = ? AND status = 'ok'", (file_id,)).fetchone() is not None
+
+
+def media_file(con: sqlite3.Connection, file_id: int) -> MediaFile | None:
+    row = con.execute("SELECT path, size, mtime_ns FROM files WHERE id = ? AND status = 'ok'", (file_id,)).fetchone()
+    return MediaFile(row["path"], row["size"], row["mtime_ns"]) if row else None
+
+
+def thumbnail(con: sqlite3.Connection, segment_id: int) -> bytes | None:
+    """The JPEG of a segment (taken at the window nearest its middle), if one was stored."""
+    row = con.execute("SELECT jpeg FROM thumbnails WHERE segment_id = ?", (segment_id,)).fetchone()
+    return bytes(row[0]) if row else None

@@ -10,10 +10,11 @@ import torch.nn.functional as F
 from ..video.preprocess import Preprocessor
 from ..video.symmetry import averaged_probabilities, model_views
 from .data import ClipDataset, read_manifest
+from .results import Metrics
 
 
 @torch.inference_mode()
-def evaluate(model, loader, num_labels: int, *, device: str = "cpu", precision: str = "fp32", views=None) -> dict:
+def evaluate(model, loader, num_labels: int, *, device: str = "cpu", precision: str = "fp32", views=None) -> Metrics:
     """Top-1 / top-5 / loss / confusion; `views` (symmetry.view_table) averages probabilities over them."""
     model.eval()
     confusion = torch.zeros(num_labels, num_labels, dtype=torch.long)
@@ -29,12 +30,12 @@ def evaluate(model, loader, num_labels: int, *, device: str = "cpu", precision: 
         confusion += pairs.view(num_labels, num_labels)
         top5 += (logits.topk(min(5, num_labels), dim=1).indices == y[:, None]).any(1).sum().item()
         total += len(y)
-    return {"top1": confusion.diag().sum().item() / max(1, total), "top5": top5 / max(1, total),
-            "loss": loss / max(1, total), "clips": total, "confusion": confusion.tolist()}
+    return Metrics(confusion.diag().sum().item() / max(1, total), top5 / max(1, total), loss / max(1, total), total,
+                   confusion.tolist())
 
 
 def evaluate_model(model, data: str | list[str], *, batch_size: int = 16, workers: int = 0,
-                   single_view: bool = False) -> dict:
+                   single_view: bool = False) -> Metrics:
     """`data`: manifest CSVs, or dataset folders (their test.csv). A model trained with symmetries is scored
     as `tag` runs it (probabilities averaged over its views) unless `single_view`."""
     samples = []
@@ -46,15 +47,15 @@ def evaluate_model(model, data: str | list[str], *, batch_size: int = 16, worker
     ds = ClipDataset(samples, cfg.label2id, cfg.num_frames, pre)
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, num_workers=workers)
     result = evaluate(model, loader, cfg.num_labels, views=None if single_view else model_views(model))
-    result["labels"] = [cfg.id2label[i] for i in range(cfg.num_labels)]
+    result.labels = [cfg.id2label[i] for i in range(cfg.num_labels)]
     return result
 
 
-def format_confusion(metrics: dict, labels: list[str]) -> str:
+def format_confusion(metrics: Metrics, labels: list[str]) -> str:
     width = max(len(x) for x in labels)
     short = [x[:6] for x in labels]
-    lines = [f"test: top1 {metrics['top1']:.4f}  top5 {metrics['top5']:.4f}  ({metrics['clips']} clips)",
+    lines = [f"test: top1 {metrics.top1:.4f}  top5 {metrics.top5:.4f}  ({metrics.clips} clips)",
              " " * (width + 2) + " ".join(f"{s:>6}" for s in short)]
-    for label, row in zip(labels, metrics["confusion"]):
+    for label, row in zip(labels, metrics.confusion):
         lines.append(f"{label:>{width}}  " + " ".join(f"{v:>6}" for v in row))
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from .curves import save_curves
 from .data import ClipDataset, unlabelled_clips
 from .loop import EpochMeter, Run, begin_epoch, optimizer_and_schedule, restore
 from .reconstruction import save_reconstruction_png
+from .results import PretrainResult
 
 
 @dataclass
@@ -71,7 +72,7 @@ def step_masks(cfg: PretrainConfig, step: int, rank: int, batch: int, grid, devi
     return make_mask(cfg.masking, batch, grid, cfg.mask_ratio, g, device)
 
 
-def pretrain(cfg: PretrainConfig, resume: bool = False, progress: bool | None = None) -> dict:
+def pretrain(cfg: PretrainConfig, resume: bool = False, progress: bool | None = None) -> PretrainResult:
     run = Run.start(cfg.out, cfg.device)
     samples = unlabelled_clips(cfg.data)
     torch.manual_seed(cfg.seed)
@@ -129,10 +130,10 @@ def pretrain(cfg: PretrainConfig, resume: bool = False, progress: bool | None = 
             save_curves(state["history"], run.out / "loss.png", f"{cfg.masking} masking {cfg.mask_ratio:.0%}")
         run.print(f"epoch {epoch + 1}: loss {record['loss']:.4f} ({record['seconds']:.0f} s, "
                   f"{steps * cfg.batch_size * run.world / max(record['seconds'], 1e-9):.0f} clips/s)")
-    result = {"history": state["history"], "steps": steps * cfg.epochs}
+    result = PretrainResult(state["history"], steps * cfg.epochs)
     if run.main:
         _picture(model, picture_clip, cfg, steps * cfg.epochs, run.out)
-    run.finish(result)
+    run.finish(result.to_json())
     return result
 
 

@@ -24,6 +24,7 @@ from .data import ClipDataset, chosen_symmetries, dataset_labels, load_splits
 from .evaluate import evaluate, format_confusion
 from .finetune import classifier_from_pretrained
 from .loop import EpochMeter, Run, begin_epoch, make_loader, optimizer_and_schedule, restore, save_best
+from .results import TrainResult
 
 # what `train --init` does unless told otherwise: the fine-tuning recipe that beat scratch (mae-efficiency)
 FINETUNE_CROP_SCALE = 0.7
@@ -78,7 +79,7 @@ def layer_decay(cfg: TrainConfig) -> float:
     return cfg.layer_decay if cfg.layer_decay is not None else (0.75 if cfg.init else 1.0)
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) -> dict:
+def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) -> TrainResult:
     run = Run.start(cfg.out, cfg.device)
     splits = load_splits(cfg.data, cfg.val, cfg.test)
     labels = dataset_labels(cfg.data, splits)
@@ -139,7 +140,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
         if run.main:
             if "val" in datasets:
                 v = evaluate(model, eval_loader("val"), len(labels), device=cfg.device, precision=cfg.precision)
-                record.update(val_top1=v["top1"], val_top5=v["top5"], val_loss=v["loss"])
+                record.update(val_top1=v.top1, val_top5=v.top5, val_loss=v.loss)
             score = record.get("val_top1", record["train_top1"])
             if score > state["best_top1"]:
                 state["best_top1"] = score
@@ -150,11 +151,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
         run.print("epoch {epoch}: train loss {train_loss:.3f} top1 {train_top1:.3f}".format(**record)
                   + ("; val top1 {val_top1:.3f} top5 {val_top5:.3f}".format(**record) if "val_top1" in record else "")
                   + f" ({record['seconds']:.0f} s)")
-    result = {"history": state["history"], "labels": labels}
+    result = TrainResult(state["history"], labels)
     if run.main:
         best = load_model(run.out / "best")
         if "test" in datasets:
-            result["test"] = evaluate(best, eval_loader("test"), len(labels), views=model_views(best))
-            run.print(format_confusion(result["test"], labels))
-    run.finish(result)
+            result.test = evaluate(best, eval_loader("test"), len(labels), views=model_views(best))
+            run.print(format_confusion(result.test, labels))
+    run.finish(result.to_json())
     return result
