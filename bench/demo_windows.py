@@ -12,18 +12,8 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
-
-def demo_truth(seed: int = 0) -> tuple[np.ndarray, list[dict]]:
-    from tubelet.cli.tag import DEMO_SHOTS
-    from tubelet.synth.camera import make_shot_sequence
-    return make_shot_sequence(DEMO_SHOTS, np.random.default_rng(seed))
-
-
-def expected(truth: list[dict], start: float, end: float) -> set[str]:
-    """The labels a window may rightly name: the moves it overlaps by more than a tenth of a second."""
-    return {t["label"] for t in truth if min(end, t["end"]) - max(start, t["start"]) > 0.1}
+from tubelet.synth.demo import demo_clip as demo_truth
+from tubelet.synth.demo import expected_labels as expected
 
 
 def score(model_path: str, clip: Path, truth: list[dict], window: float | None, stride: float | None) -> dict:

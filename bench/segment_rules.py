@@ -18,8 +18,8 @@ import numpy as np
 
 from tubelet import load_model
 from tubelet.checkpoints.bundled import bundled_model_path
-from tubelet.cli.tag import DEMO_SHOTS
 from tubelet.synth.camera import make_shot_sequence
+from tubelet.synth.demo import DEMO_SHOTS
 from tubelet.synth.encode import write_mp4
 from tubelet.tag.segments import SegmentRules, merge_segments
 from tubelet.tag.tagger import Tagger

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from bench.library import LABELS, synthetic_library
-from bench.serving import serving
 from tubelet.lab.measure import hardware
+from tubelet.serve.launch import serving
 
 
 def _point_at_real_files(db: Path, folder: Path, count: int = 100) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.serving import serving  # noqa: E402
+from tubelet.serve.launch import serving  # noqa: E402
 
 
 def photograph(base: str, out: Path):

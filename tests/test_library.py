@@ -264,11 +264,3 @@ def test_workers_give_the_same_library(tmp_path, model):
             "f.id = s.file_id ORDER BY f.path, s.start"
     assert rows(tmp_path / "w0.db", query) == rows(tmp_path / "w1.db", query) == rows(tmp_path / "w2.db", query)
 
-
-def test_the_search_benchmark_uses_the_label_index(tmp_path):
-    """bench/library.py at small scale: its synthetic library has the real schema and search walks the index."""
-    from bench.library import search_latency, synthetic_library
-    segments = synthetic_library(tmp_path / "s.db", 300)
-    rows = {r["query"]: r for r in search_latency(tmp_path / "s.db", reps=1)}
-    assert segments > 300 and "USING INDEX segments_by_label" in rows["plan"]["plan"]
-    assert rows["top 20 of a common label"]["hits"] == 20

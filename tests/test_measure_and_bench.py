@@ -121,3 +121,19 @@ def test_demo_windows_accept_either_move_across_a_boundary():
     assert expected(truth, 0.0, 2.0) == {"static"}
     assert expected(truth, 1.0, 3.0) == {"static", "pan_left"}
     assert expected(truth, 1.95, 3.95) == {"pan_left"}               # 0.05 s of the static shot does not count
+
+
+def test_the_load_test_runs_against_a_real_server_without_errors():
+    """bench/serve_load.py at small scale: real server process, concurrent clients, searches and byte ranges."""
+    from bench.serve_load import run
+    md, data = run(files=300, clients=4, seconds=2.0)
+    assert data["errors"] == 0 and all(r["requests"] > 0 for r in data["rows"]) and "p99 ms" in md
+
+
+def test_the_search_benchmark_uses_the_label_index(tmp_path):
+    """bench/library.py at small scale: its synthetic library has the real schema and search walks the index."""
+    from bench.library import search_latency, synthetic_library
+    segments = synthetic_library(tmp_path / "s.db", 300)
+    rows = {r["query"]: r for r in search_latency(tmp_path / "s.db", reps=1)}
+    assert segments > 300 and "USING INDEX segments_by_label" in rows["plan"]["plan"]
+    assert rows["top 20 of a common label"]["hits"] == 20

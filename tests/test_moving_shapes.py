@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tubelet.synth import shapes, synthesize
-from tubelet.synth.shapes_start_stop import ACTIVE_STEPS
+from tubelet.synth.testbeds import ACTIVE_STEPS
 from tubelet.video.symmetry import VIEWS
 
 

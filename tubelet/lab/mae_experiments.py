@@ -122,7 +122,7 @@ def finetune_run(preset: Preset, data: Path, labelled: Path, out: Path, init: st
     seen = evaluate_model(load_model(out / "best"), str(labelled), batch_size=preset.finetune_batch)
     return {"top1": result.test.top1, "top5": result.test.top5, "train_top1": last["train_top1"],
             "train_clean_top1": seen.top1, "seconds": _seconds(result.history), "history": result.history,
-            "clips": seen["clips"], **_factors(result)}
+            "clips": seen.clips, **_factors(result)}
 
 
 def _factors(result: dict) -> dict:

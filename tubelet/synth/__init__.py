@@ -15,18 +15,16 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write_text
-from ..constants import SYNTH_TASKS
-from . import camera, order, shapes, shapes_pan, shapes_start_stop
+from . import camera
+from .testbeds import TESTBEDS
 
-TASKS = {"camera-motion": camera, "temporal-order": order, "moving-shapes": shapes, "moving-shapes-pan": shapes_pan,
-         **{name: shapes_start_stop.task(name) for name in shapes_start_stop.ACTIVE_STEPS}}
-assert tuple(TASKS) == SYNTH_TASKS, "constants.SYNTH_TASKS lists the tasks the command line offers"
+TASKS = TESTBEDS            # the name the rest of tubelet has always used
 SPLITS = ("train", "val", "test")
 
 
 def plan(task: str, clips: int, seed: int, fractions=(0.8, 0.1, 0.1)) -> list[tuple[int, str, str]]:
     """(index, split, label) for every clip: labels balanced, splits drawn by a seeded permutation."""
-    labels = TASKS[task].LABELS
+    labels = TASKS[task].labels
     perm = np.random.default_rng([seed, 7919]).permutation(clips)
     bounds = np.cumsum([int(round(f * clips)) for f in fractions[:-1]])
     split_of = np.empty(clips, dtype=object)
@@ -40,13 +38,13 @@ def _make_one(args) -> str:
     import torch
     torch.set_num_threads(1)
     from .encode import write_mp4
-    module = TASKS[task]
-    label = module.LABELS[i % len(module.LABELS)]
+    testbed = TASKS[task]
+    label = testbed.labels[i % len(testbed.labels)]
     rng = np.random.default_rng([seed, i])
     if scenes_from:
         frames, fps, crf = camera.make_real_content_clip(label, rng, scenes_from)
     else:
-        frames, fps, crf = module.make_clip(label, rng)
+        frames, fps, crf = testbed.make_clip(label, rng)
     write_mp4(path, frames, fps, crf)
     return path
 
@@ -62,8 +60,8 @@ def synthesize(task: str, out_dir: str | os.PathLike, clips: int, seed: int = 0,
     if scenes_from and task != "camera-motion":
         raise ValueError("--scenes-from is for the camera-motion task")
     scenes_from = tuple(str(Path(p)) for p in scenes_from or ())
-    if clips < len(TASKS[task].LABELS):
-        raise ValueError(f"need at least {len(TASKS[task].LABELS)} clips (one per label)")
+    if clips < len(TASKS[task].labels):
+        raise ValueError(f"need at least {len(TASKS[task].labels)} clips (one per label)")
     out = Path(out_dir)
     rows = plan(task, clips, seed)
     todo = [(task, seed, i, str(clip_path(out, s, label, i)), scenes_from) for i, s, label in rows
@@ -89,9 +87,9 @@ def synthesize(task: str, out_dir: str | os.PathLike, clips: int, seed: int = 0,
             if s == split:
                 w.writerow([clip_path(Path("."), s, label, i).as_posix(), label])
         atomic_write_text(out / f"{split}.csv", buf.getvalue())
-    info = {"task": task, "clips": clips, "seed": seed, "labels": list(TASKS[task].LABELS),
+    info = {"task": task, "clips": clips, "seed": seed, "labels": list(TASKS[task].labels),
             "scenes_from": [Path(p).name for p in scenes_from],
-            "symmetries": getattr(TASKS[task], "SYMMETRIES", {}),
+            "symmetries": TASKS[task].symmetries,
             "splits": {s: sum(1 for _, x, _ in rows if x == s) for s in SPLITS}}
     atomic_write_text(out / "dataset.json", json.dumps(info, indent=2) + "\n")
     return info

@@ -1,4 +1,5 @@
-"""A real `tubelet serve` process on a free loopback port, for the load test, the screenshots and the tests."""
+"""`tubelet serve` in a child process on a free loopback port, ready when this returns: for scripts, notebooks,
+the load benchmark, the screenshots and the tests (each talks to a real server over HTTP)."""
 from __future__ import annotations
 
 import contextlib
