@@ -33,7 +33,7 @@ experiments: $(STAMP)
 	$(VENV)/bin/tubelet experiment mae-efficiency --preset cpu
 	$(VENV)/bin/tubelet experiment mae-masking --preset cpu
 
-# every benchmark, written to docs/benchmarks.md (about an hour on 2 CPU cores; `.venv/bin/python -m bench.report --resume` goes on after an interruption)
+# every benchmark, written to docs/benchmarks/benchmarks.md (about an hour on 2 CPU cores; `.venv/bin/python -m bench.report --resume` goes on after an interruption)
 bench: $(STAMP)
 	$(PY) -m bench.report
 
@@ -48,7 +48,7 @@ test-all: lint
 	$(PY) -m pytest -q
 
 # checkpoints across transformers releases: one venv per version under .venv-compat/ (created once, reused),
-# random models of every class both ways, the hub layouts -> docs/compat.md (about 4 minutes the first time)
+# random models of every class both ways, the hub layouts -> docs/compat/compat.md (about 4 minutes the first time)
 COMPAT_VERSIONS ?= 4.46.3 5.0.0 5.17.0 5.24.0
 test-compat: $(STAMP)
 	$(PY) -m compat.matrix --versions $(COMPAT_VERSIONS)

@@ -67,7 +67,7 @@ def tubelet_route(path, tagger: Tagger, window, stride) -> tuple[torch.Tensor, d
     result = tagger.tag(path, window=window, stride=stride, info=info)
     total = time.perf_counter() - t0
     spans = tagger.plan(info, window, stride)
-    times = [t for s, e in spans for t in sample_times(s, e, tagger.num_frames)]
+    times = [t for s, e in spans for t in sample_times(s, e, tagger.runner.num_frames)]
     d0 = time.perf_counter()
     for _ in read_frames(path, times, info, convert=lambda f, r: tagger.pre.frame(to_rgb(f, r))):
         pass
@@ -78,7 +78,7 @@ def tubelet_route(path, tagger: Tagger, window, stride) -> tuple[torch.Tensor, d
 def _decode_floor(path, tagger: Tagger, spans, info, reps: int) -> float:
     """Median seconds to decode the stream up to the last sampled time with nothing converted: the least any
     route that reads the file this way (H.264 needs every frame before a sampled one) can spend."""
-    times = [t for s, e in spans for t in sample_times(s, e, tagger.num_frames)]
+    times = [t for s, e in spans for t in sample_times(s, e, tagger.runner.num_frames)]
     runs = []
     for _ in range(reps):
         t0 = time.perf_counter()

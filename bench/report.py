@@ -1,4 +1,4 @@
-"""`make bench`: every benchmark in one run, written to docs/benchmarks.md (+ docs/attention-bench.png).
+"""`make bench`: every benchmark in one run, written to docs/benchmarks/benchmarks.md (+ docs/attention-bench/).
 
 Sections: start-up of the command (bench/startup.py), attention layers (tubelet.lab.attention_bench), tubelet vs
 transformers (bench/models.py), fast paths (bench/precision.py), the end-to-end race (bench/race.py), the library
@@ -6,7 +6,7 @@ transformers (bench/models.py), fast paths (bench/precision.py), the end-to-end 
 measured in the same run. --quick runs small configurations (a smoke run; its numbers mean little).
 
 The whole run takes about an hour on 2 cores, so each finished section is saved at once (runs/bench/, and
-docs/benchmarks.md is rewritten with what is done so far): an interrupted run loses at most the section it
+docs/benchmarks/benchmarks.md is rewritten with what is done so far): an interrupted run loses at most the section it
 was in, and `--resume` measures only the sections not yet saved.
 Run: .venv/bin/python -m bench.report [--quick] [--out docs] [--resume] [--skip SECTION ...]
 """
@@ -20,9 +20,10 @@ from pathlib import Path
 import torch
 
 from bench import library, models, precision, race, serve_load, startup
-from tubelet.atomic import atomic_write, atomic_write_text
+from tubelet.atomic import atomic_write_text
 from tubelet.lab import attention_bench as ab
 from tubelet.lab.measure import hardware
+from tubelet.lab.reports import report_dir
 
 SECTIONS = ("startup", "attention", "models", "precision", "race", "library", "serve")
 
@@ -30,14 +31,9 @@ SECTIONS = ("startup", "attention", "models", "precision", "race", "library", "s
 def attention(quick: bool, out: Path, device: str) -> tuple[str, object]:
     ts = (1, 2) if quick else (4, 8, 16, 32)
     rows = ab.run(ts, device, dim=64 if quick else 768, heads=4 if quick else 12, reps=1 if quick else 3)
-    atomic_write(out / "attention-bench.png", lambda p: ab.plot(rows, p))
-    slope = ab.quadratic_exponent(rows)
-    parts = ["## Attention layers (`tubelet bench attention`)", "",
-             ab.markdown(rows, hardware(device), t_ratio=16 if 16 in ts else ts[-1]),
-             f"Joint attention peak memory on the explicit path grows as tokens^{slope:.2f} (2 = quadratic)."
-             if slope else "",
-             "", "![attention benchmark](attention-bench.png)", ""]
-    return "\n".join(parts), rows
+    md = ab.write_report(rows, hardware(device), out, t_ratio=16 if 16 in ts else ts[-1])
+    md = md.replace("](attention-bench.png)", "](../attention-bench/attention-bench.png)")
+    return "\n".join(["## Attention layers (`tubelet bench attention`)", "", md]), rows
 
 
 def model_speed(quick: bool) -> tuple[str, object]:
@@ -90,9 +86,10 @@ def write(out: Path, saved: dict, device: str) -> str:
     took = ", ".join(f"{s} {saved[s]['seconds']:.0f} s" for s in SECTIONS if (saved.get(s) or {}).get("seconds"))
     parts.append(f"_Time each section took to measure: {took}._")
     text = "\n".join(parts) + "\n"
-    atomic_write_text(out / "benchmarks.md", text)
+    folder = report_dir(out, "benchmarks")
+    atomic_write_text(folder / "benchmarks.md", text)
     rows = {s: saved[s]["rows"] for s in saved}
-    atomic_write_text(out / "benchmarks.json", json.dumps(rows, indent=2, default=str) + "\n")
+    atomic_write_text(folder / "benchmarks.json", json.dumps(rows, indent=2, default=str) + "\n")
     return text
 
 

@@ -1,7 +1,7 @@
 """`make test-compat`: one virtual environment per transformers release (created once under .venv-compat/, reused),
 and in each compat/worker.py: random models of every supported class saved by that release load into tubelet
 with the same outputs, tubelet's exports load back in that release with the same outputs, and the hub-layout
-fixtures load in both. Writes docs/compat.md and docs/compat.json; exits 1 if any difference exceeds 1e-4.
+fixtures load in both. Writes docs/compat/compat.md and compat.json; exits 1 if any difference exceeds 1e-4.
 
     .venv/bin/python -m compat.matrix [--versions 4.46.3 5.0.0 5.17.0 5.24.0] [--write-fixtures]
 
@@ -18,6 +18,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from tubelet.atomic import atomic_write_text
+from tubelet.lab.reports import report_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = ("4.46.3", "5.0.0", "5.17.0", "5.24.0")
@@ -124,8 +127,9 @@ def main(argv=None):
         reports.append(run_worker(venv, "--check", "--hub", str(FIXTURES / "hub")))
     md = markdown(reports, time.time() - t0)
     out = Path(args.out)
-    (out / "compat.md").write_text(md)
-    (out / "compat.json").write_text(json.dumps(reports, indent=2) + "\n")
+    folder = report_dir(out, "compat")
+    atomic_write_text(folder / "compat.md", md)
+    atomic_write_text(folder / "compat.json", json.dumps(reports, indent=2) + "\n")
     print(md)
     bad = {r["transformers"]: worst(r) for r in reports if worst(r) > TOL}
     if bad:

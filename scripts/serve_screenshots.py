@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tubelet.lab.reports import report_dir  # noqa: E402
 from tubelet.serve.launch import serving  # noqa: E402
 
 
@@ -26,11 +27,11 @@ def photograph(base: str, out: Path):
         page.goto(base + "/?label=pan_right")
         page.wait_for_selector("body[data-searched='1'] .hit img")
         page.wait_for_function("[...document.querySelectorAll('.hit img')].every(i => i.complete)")
-        page.screenshot(path=str(out / "serve-search.png"))
+        page.screenshot(path=str(report_dir(out, "serve") / "serve-search.png"))
         page.goto(base + bikes["page_url"])
         page.wait_for_selector("body[data-ready='1'] #segments tbody tr")
         page.wait_for_timeout(500)
-        page.screenshot(path=str(out / "serve-video.png"))
+        page.screenshot(path=str(report_dir(out, "serve") / "serve-video.png"))
         browser.close()
 
 

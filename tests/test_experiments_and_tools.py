@@ -14,9 +14,9 @@ def test_attention_experiment_writes_its_report(tmp_path):
     report = attention_experiment(out=tmp_path / "docs", data=tmp_path / "data", runs=tmp_path / "runs", clips=40,
                                   epochs=1, batch_size=8, workers=0, schemes=("joint", "space_only"), progress=False)
     assert [r["scheme"] for r in report["rows"]] == ["joint", "space_only"]
-    md = (tmp_path / "docs" / "attention-experiment.md").read_text()
+    md = (tmp_path / "docs" / "attention-experiment" / "attention-experiment.md").read_text()
     assert "| joint |" in md and "| space_only |" in md and "tubelet experiment attention --clips 40 --epochs 1" in md
-    assert (tmp_path / "docs" / "attention-experiment.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "docs" / "attention-experiment" / "attention-experiment.png").read_bytes()[:4] == b"\x89PNG"
     row = report["rows"][0]
     assert row["params"] > 0 and row["gflops"] > 0 and 0 <= row["order_top1"] <= 1
 

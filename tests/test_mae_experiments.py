@@ -57,7 +57,7 @@ def test_toy_preset_efficiency_end_to_end(tmp_path):
     r = run_cli("experiment", "mae-efficiency", "--preset", "toy", "--data", data, "--runs", runs, "--out", out,
                 "--threads", "1", "--device", "cpu")
     assert r.returncode == 0, r.stderr[-2000:]
-    report = json.loads((out / "mae-efficiency.json").read_text())
+    report = json.loads((out / "mae-efficiency" / "mae-efficiency.json").read_text())
     toy = PRESETS["toy"]
     assert [s["seed"] for s in report["seeds"]] == list(toy.seeds) and report["labels"] == 18
     for s in report["seeds"]:
@@ -71,7 +71,7 @@ def test_toy_preset_efficiency_end_to_end(tmp_path):
     gains = [s["tube"]["top1"] - s["scratch"]["top1"] for s in report["seeds"]]
     assert abs(mean - sum(gains) / 2) < 1e-9 and std >= 0
     assert report["full_labels"]["clips"] == len((data / "train.csv").read_text().splitlines()) - 1
-    md = (out / "mae-efficiency.md").read_text()
+    md = (out / "mae-efficiency" / "mae-efficiency.md").read_text()
     assert "| scratch |" in md and "| VideoMAE, tube masking |" in md and "kNN" in md and "Testbed check" in md
     assert "Testbed check, overfitting" in md and 0 <= report["overfit"]["train_clean_top1"] <= 1
     # the shape / motion halves, read off each run's test confusion matrix, beside top-1 in the report
@@ -91,17 +91,17 @@ def test_toy_preset_efficiency_end_to_end(tmp_path):
     assert "train_clean_top1" in report["summary"]["scratch"]
     assert "Regenerate: `tubelet experiment mae-efficiency --preset toy`" in md
     for png in ("mae-efficiency-curves.png", "mae-efficiency-reconstruction.png"):
-        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+        assert (out / "mae-efficiency" / png).read_bytes()[:4] == b"\x89PNG"
     # mae-masking re-opens the scratch / tube runs and adds random and frame pretraining
     stamp = (runs / "seed0" / "scratch" / "best" / "model.safetensors").stat().st_mtime_ns
     r = run_cli("experiment", "mae-masking", "--preset", "toy", "--data", data, "--runs", runs, "--out", out,
                 "--threads", "1", "--device", "cpu", "--seeds", "0")
     assert r.returncode == 0, r.stderr[-2000:]
-    masking = json.loads((out / "mae-masking.json").read_text())
+    masking = json.loads((out / "mae-masking" / "mae-masking.json").read_text())
     assert masking["maskings"] == ["tube", "random", "frame"] and len(masking["seeds"]) == 1
     assert masking["seeds"][0]["tube"] == report["seeds"][0]["tube"]
     assert (runs / "seed0" / "scratch" / "best" / "model.safetensors").stat().st_mtime_ns == stamp
-    assert "| VideoMAE, frame masking |" in (out / "mae-masking.md").read_text()
+    assert "| VideoMAE, frame masking |" in (out / "mae-masking" / "mae-masking.md").read_text()
 
 
 def test_cost_rows_count_visible_tokens():
@@ -143,13 +143,13 @@ def test_other_testbeds_get_their_own_data_runs_and_report(tmp_path, task, descr
     info = json.loads((tmp_path / "data" / f"{task}-toy" / "dataset.json").read_text())
     assert info["task"] == task
     assert (tmp_path / "runs" / f"mae-{task}-toy" / "pretrain-frame-seed0" / "checkpoint").is_dir()
-    report = json.loads((tmp_path / "docs" / f"mae-masking-{task}.json").read_text())
+    report = json.loads((tmp_path / "docs" / f"mae-masking-{task}" / f"mae-masking-{task}.json").read_text())
     assert report["task"] == task and report["maskings"] == ["tube", "random", "frame"]
     assert "full_labels" not in report
-    md = (tmp_path / "docs" / f"mae-masking-{task}.md").read_text()
+    md = (tmp_path / "docs" / f"mae-masking-{task}" / f"mae-masking-{task}.md").read_text()
     assert described in md and "| VideoMAE, frame masking |" in md
     assert f"Regenerate: `tubelet experiment mae-masking --preset toy --task {task} --full-labels 0 --seeds 0`" in md
-    assert not (tmp_path / "docs" / "mae-masking.md").exists()
+    assert not (tmp_path / "docs" / "mae-masking" / "mae-masking.md").exists()
 
 
 def test_per_frame_tokens_and_another_ratio_get_their_own_runs_and_report(tmp_path):
@@ -165,13 +165,14 @@ def test_per_frame_tokens_and_another_ratio_get_their_own_runs_and_report(tmp_pa
         config = json.loads((runs / f"pretrain-{masking}-seed0" / "checkpoint" / "config.json").read_text())
         assert config["tubelet_config"]["encoder"]["tubelet_size"] == 1
     assert load_model(runs / "seed0" / "scratch" / "best").config.tubelet_size == 1
-    report = json.loads((tmp_path / "docs" / "mae-masking-tubelet1-ratio0.875.json").read_text())
+    folder = tmp_path / "docs" / "mae-masking-tubelet1-ratio0.875"
+    report = json.loads((folder / "mae-masking-tubelet1-ratio0.875.json").read_text())
     assert report["recipe"]["mask_ratio"] == 0.875 and report["encoder"]["tubelet_size"] == 1
-    md = (tmp_path / "docs" / "mae-masking-tubelet1-ratio0.875.md").read_text()
+    md = (folder / "mae-masking-tubelet1-ratio0.875.md").read_text()
     assert "1x8x8 tubes" in md and "mask ratio 0.875" in md
     assert ("Regenerate: `tubelet experiment mae-masking --preset toy --tubelet-frames 1 --mask-ratio 0.875 "
             "--full-labels 0 --seeds 0`") in md
-    assert not (tmp_path / "docs" / "mae-masking.md").exists()
+    assert not (tmp_path / "docs" / "mae-masking" / "mae-masking.md").exists()
 
 
 @pytest.mark.parametrize("option, value, message", [("--tubelet-frames", "3", "must divide the clip's 8 frames"),
@@ -194,7 +195,8 @@ def test_a_finer_grid_runs_at_toy_size(tmp_path):
     runs = tmp_path / "runs" / "mae-tubelet1-patch4-ratio0.9-toy"
     model = load_model(runs / "seed0" / "finetune-tube" / "best")
     assert (model.config.patch_size, model.config.tubelet_size) == (4, 1)
-    md = (tmp_path / "docs" / "mae-efficiency-tubelet1-patch4-ratio0.9.md").read_text()
+    name = "mae-efficiency-tubelet1-patch4-ratio0.9"
+    md = (tmp_path / "docs" / name / f"{name}.md").read_text()
     assert "1x4x4 tubes" in md and "mask ratio 0.9" in md
 
 
@@ -211,7 +213,7 @@ def test_fewer_frames_spread_over_the_clip_get_their_own_runs_and_report(tmp_pat
         assert config["tubelet_config"]["encoder"]["num_frames"] == 4
     model = load_model(runs / "seed0" / "finetune-frame" / "best")
     assert (model.config.num_frames, model.config.tubelet_size) == (4, 1)
-    md = (tmp_path / "docs" / "mae-masking-frames4-tubelet1.md").read_text()
+    md = (tmp_path / "docs" / "mae-masking-frames4-tubelet1" / "mae-masking-frames4-tubelet1.md").read_text()
     assert "4 frames x 32 px, 1x8x8 tubes" in md and "± 0.0%" not in md
     assert "Regenerate: `tubelet experiment mae-masking --preset toy --frames 4 --tubelet-frames 1" in md
     # the 4 frames a 4-frame model is fed are the clip's frames 1, 3, 5, 7 as decoded

@@ -54,9 +54,9 @@ def test_bench_attention_command_writes_table_plot_and_json(tmp_path):
     r = run_cli("bench", "attention", "--t", "1", "2", "--dim", "32", "--heads", "2", "--reps", "1",
                 "--out", tmp_path, "-q")
     assert r.returncode == 0, r.stderr
-    assert "| 2 | 392 | joint | explicit (cpu) |" in (tmp_path / "attention-bench.md").read_text()
-    assert (tmp_path / "attention-bench.png").read_bytes()[:4] == b"\x89PNG"
-    assert '"rows"' in (tmp_path / "attention-bench.json").read_text()
+    assert "| 2 | 392 | joint | explicit (cpu) |" in (tmp_path / "attention-bench" / "attention-bench.md").read_text()
+    assert (tmp_path / "attention-bench" / "attention-bench.png").read_bytes()[:4] == b"\x89PNG"
+    assert '"rows"' in (tmp_path / "attention-bench" / "attention-bench.json").read_text()
     bad = run_cli("bench", "attention", "--out", tmp_path / "missing")
     assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
     assert not list(tmp_path.glob(".*tmp"))
@@ -73,7 +73,7 @@ def test_make_bench_saves_each_section_and_resume_reuses_it(tmp_path):
     assert first.returncode == 0, first.stderr
     part = tmp_path / "parts" / "quick" / "attention.json"
     saved = part.read_text()
-    doc = (tmp_path / "docs" / "benchmarks.md").read_text()
+    doc = (tmp_path / "docs" / "benchmarks" / "benchmarks.md").read_text()
     assert "## Attention layers" in doc
     assert "_Not measured in this run: models, precision, race, library, serve._" in doc
     assert "## Start-up" in doc and "| `tubelet --help` |" in doc

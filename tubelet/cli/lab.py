@@ -19,7 +19,7 @@ def cmd_experiment(args) -> int:
     for x in report["rows"]:
         print(f"{x['scheme']:<11} top1 {x['top1']:.3f}  order-dependent {x['order_top1']:.3f}  "
               f"controls {x['control_top1']:.3f}")
-    print(f"report: {Path(args.out) / 'attention-experiment.md'}")
+    print(f"report: {Path(args.out) / 'attention-experiment' / 'attention-experiment.md'}")
     return 0
 
 
@@ -29,11 +29,13 @@ def _mae_experiment(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.name == "mae-cost":
         from ..lab import mae_cost
+        from ..lab.reports import report_dir
         report = mae_cost.cost(ratios=(0.9, 0.75, 0.0), batch=1)
         md = ("# VideoMAE: what masking saves\n\n" + mae_cost.cost_markdown(report)
               + "\nRegenerate: `tubelet experiment mae-cost`\n")
-        atomic_write_text(out / "mae-cost.md", md)
-        atomic_write_text(out / "mae-cost.json", json.dumps(report, indent=2) + "\n")
+        folder = report_dir(out, "mae-cost")
+        atomic_write_text(folder / "mae-cost.md", md)
+        atomic_write_text(folder / "mae-cost.json", json.dumps(report, indent=2) + "\n")
         print(md)
         return 0
     import torch
@@ -105,7 +107,6 @@ def _token_variant(preset, tubelet_frames: int | None, patch_size: int | None, m
 
 
 def cmd_bench(args) -> int:
-    from ..atomic import atomic_write, atomic_write_text
     from ..lab import attention_bench as ab
     from ..lab.measure import hardware
     if min(args.t) < 1 or args.dim % args.heads:
@@ -116,15 +117,7 @@ def cmd_bench(args) -> int:
     device = resolve_device(args.device)
     rows = ab.run(args.t, device, dim=args.dim, heads=args.heads, impls=tuple(args.impl or ("explicit", "sdpa")),
                   reps=args.reps, progress=progress_choice(args))
-    md = ab.markdown(rows, hardware(device), t_ratio=16 if 16 in args.t else max(args.t))
-    slope = ab.quadratic_exponent(rows)
-    if slope is not None:
-        md += (f"\nJoint attention peak memory (explicit path) grows as tokens^{slope:.2f} between t = {min(args.t)} "
-               f"and t = {max(args.t)}.\n")
-    atomic_write_text(out / "attention-bench.md", md)
-    report = {"hardware": hardware(device), "rows": rows}
-    atomic_write_text(out / "attention-bench.json", json.dumps(report, indent=2) + "\n")
-    atomic_write(out / "attention-bench.png", lambda p: ab.plot(rows, p))
+    md = ab.write_report(rows, hardware(device), out, t_ratio=16 if 16 in args.t else max(args.t))
     print(md)
     return 0
 
@@ -180,6 +173,6 @@ def add_commands(sub):
     b.add_argument("--dim", type=int, default=768)
     b.add_argument("--heads", type=int, default=12)
     b.add_argument("--reps", type=int, default=3)
-    b.add_argument("--out", default="docs", help="folder for attention-bench.md / .png / .json")
+    b.add_argument("--out", default="docs", help="docs folder: the report goes to OUT/attention-bench/")
     b.add_argument("-q", "--quiet", action="store_true")
     b.set_defaults(func=cmd_bench)

@@ -168,3 +168,27 @@ def quadratic_exponent(rows: list[dict], scheme: str = "joint", impl: str = "exp
         return None
     (n0, v0), (n1, v1) = pts[0], pts[-1]
     return math.log(v1 / v0) / math.log(n1 / n0)
+
+
+def write_report(rows: list[dict], hardware: str, out_root, t_ratio: int) -> str:
+    """<out_root>/attention-bench/: the table (attention-bench.md), the rows (.json) and the plot (.png), the one
+    report both `tubelet bench attention` and `make bench` write. Returns the markdown."""
+    import json
+
+    from ..atomic import atomic_write, atomic_write_text
+    from .reports import report_dir
+    out = report_dir(out_root, "attention-bench")
+    md = markdown(rows, hardware, t_ratio=t_ratio)
+    slope = quadratic_exponent(rows)
+    if slope is not None:
+        ts = sorted({r["t"] for r in rows})
+        md += (f"\nJoint attention peak memory (explicit path) grows as tokens^{slope:.2f} between t = {ts[0]} "
+               f"and t = {ts[-1]} (2 = quadratic).\n")
+    md += "\n![attention benchmark](attention-bench.png)\n"
+    title = ("# Attention layers: time and peak memory per scheme\n\n"
+             "Regenerate: `tubelet bench attention` (or `make bench`, which writes this folder too).\n\n")
+    atomic_write_text(out / "attention-bench.md", title + md)
+    atomic_write_text(out / "attention-bench.json", json.dumps({"hardware": hardware, "rows": rows}, indent=2) + "\n")
+    atomic_write(out / "attention-bench.png", lambda p: plot(rows, p))
+    return md
+

@@ -17,6 +17,7 @@ from ..modeling.cost import clip_flops
 from ..modeling.model import VideoTransformer
 from ..synth import order, synthesize
 from ..training.supervised import TrainConfig, train
+from .reports import report_dir
 
 # a per-frame conv stem (temporal kernel 1): tokens never mix frames, and it trains from scratch where the
 # linear patchify plateaus (see docs/default-model.md)
@@ -60,6 +61,7 @@ def attention_experiment(out: str | Path = "docs", data: str | Path = "data/temp
     report = {"task": "temporal-order", "clips": clips, "epochs": epochs, "seed": seed, "model": BASE,
               "per_scheme": PER_SCHEME, "rows": rows}
     out.mkdir(parents=True, exist_ok=True)
+    out = report_dir(out, "attention-experiment")
     atomic_write_text(out / "attention-experiment.json", json.dumps(report, indent=2) + "\n")
     atomic_write_text(out / "attention-experiment.md", markdown(report))
     plot(report, out / "attention-experiment.png")

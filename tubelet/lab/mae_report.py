@@ -133,9 +133,10 @@ def curves_png(r: dict, path: Path) -> Path:
 
 
 def write_report(r: dict, name: str, out: Path, command: str) -> str:
-    """out/<name>.md, .json, -curves.png and -reconstruction.png (the tube pretraining's last picture)."""
+    """out/<name>/: <name>.md, .json, -curves.png and -reconstruction.png (the tube pretraining's last picture)."""
     from ..atomic import atomic_write_text
-    out.mkdir(parents=True, exist_ok=True)
+    from .reports import report_dir
+    out = report_dir(out, name)
     curves = curves_png(r, out / f"{name}-curves.png")
     pictures = [p for p in r["pretraining"] if p["masking"] == "tube"] or r["pretraining"]
     picture = out / f"{name}-reconstruction.png"

@@ -10,9 +10,10 @@ shot (segments never cross a cut):
   whose label scores higher over it.
 A segment's score is the mean, over its windows, of its label's unsmoothed probability; `min_score` drops the
 weak ones afterwards (the timeline then has gaps). `SegmentRules.plain()` is the rule-free merge of runs of
-equal top labels. The defaults were chosen by measurement (bench/segment_rules.py, docs/benchmarks.md): of the
-three, only the 1 s minimum improved the timeline on every measure (mean and worst clip, 2 s and 1 s windows);
-smoothing and hysteresis raised the mean but lost on the worst clip, so they are options, off by default.
+equal top labels. The defaults were chosen by measurement (bench/segment_rules.py,
+docs/benchmarks/benchmarks.md): of the three, only the 1 s minimum improved the timeline on every measure (mean
+and worst clip, 2 s and 1 s windows); smoothing and hysteresis raised the mean but lost on the worst clip, so they
+are options, off by default.
 """
 from __future__ import annotations
 
