@@ -16,7 +16,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from tubelet import CheckpointError, load_model
+from tubelet import CheckpointError, load_model, save_pretrained
 from tubelet.checkpoints import parity
 from tubelet.checkpoints.files import read_state_dict
 from tubelet.modeling.attention import Attention
@@ -56,7 +56,7 @@ def test_tubelet_reads_the_layout_with_that_releases_outputs(folder):
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_tubelets_export_of_each_layout_loads_in_the_installed_transformers(folder, tmp_path):
     video, mask, expected = _expected(folder)
-    load_model(folder).save_pretrained(tmp_path / "out")
+    save_pretrained(load_model(folder), tmp_path / "out")
     ref, arch = parity.load_reference(tmp_path / "out")
     diff = parity.differences(parity.transformers_outputs(ref, arch, video, mask), expected)
     assert diff["max_abs_diff"] <= TOL and diff.get("loss_diff", 0.0) <= TOL, diff

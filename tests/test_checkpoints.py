@@ -55,7 +55,7 @@ def test_videomae_model_features_and_preprocessor_are_kept(tmp_path):
     with torch.no_grad():
         ref_out = ref(pixel_values=video.transpose(1, 2)).last_hidden_state
         torch.testing.assert_close(model.forward_features(video), ref_out, atol=TOL, rtol=0)
-    model.save_pretrained(tmp_path / "back")
+    tubelet.save_pretrained(model, tmp_path / "back")
     assert json.loads((tmp_path / "back" / "preprocessor_config.json").read_text()) == pre
 
 
@@ -143,8 +143,8 @@ def test_export_picks_hf_format_only_when_transformers_has_the_model(tmp_path):
     factorized = VideoTransformer(small_config(scheme="factorized"))
     assert hf_architecture(factorized) is None
     with pytest.raises(CheckpointError, match="no transformers counterpart"):
-        factorized.save_pretrained(tmp_path / "hf", format="hf")
-    factorized.save_pretrained(tmp_path / "auto")
+        tubelet.save_pretrained(factorized, tmp_path / "hf", format="hf")
+    tubelet.save_pretrained(factorized, tmp_path / "auto")
     assert json.loads((tmp_path / "auto" / "config.json").read_text())["model_type"] == "tubelet"
     timesformer_like = VideoTransformer(small_config(scheme="divided", pos_embed="learned_space_time"))
     assert hf_architecture(timesformer_like) == "TimesformerForVideoClassification"
@@ -156,7 +156,7 @@ def test_a_native_model_exported_to_hf_format_loads_in_transformers(tmp_path):
     """Built by tubelet, not converted from anywhere: transformers computes the same logits."""
     model = randomize(VideoTransformer(small_config(scheme="divided", pos_embed="learned_space_time",
                                                     id2label={0: "a", 1: "b", 2: "c"}, num_labels=3)))
-    model.save_pretrained(tmp_path)
+    tubelet.save_pretrained(model, tmp_path)
     r = parity.run_both(tmp_path)
     assert r["architecture"] == "TimesformerForVideoClassification" and r["max_abs_diff"] <= TOL
     import transformers

@@ -10,8 +10,8 @@ from tiny_model import save_tiny_model, tiny_model
 from videos import BIKES, CARPHONE
 
 from tubelet.engine import decoder as decoder_module
-from tubelet.engine.engine import Engine, RunSettings
-from tubelet.engine.messages import FileFailed, FileTagged
+from tubelet.engine.engine import Engine
+from tubelet.engine.messages import FileFailed, FileTagged, RunSettings
 from tubelet.engine.runner import ModelRunner
 from tubelet.tag.tagger import Tagger
 

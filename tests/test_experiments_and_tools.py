@@ -47,7 +47,7 @@ def test_eval_command_reports_accuracy_and_confusion(tmp_path):
     model.config.id2label = dict(enumerate(order.LABELS))
     model.config.num_labels = len(order.LABELS)
     model.head = __import__("torch").nn.Linear(64, len(order.LABELS))
-    model.save_pretrained(tmp_path / "m", format="tubelet")
+    __import__("tubelet").save_pretrained(model, tmp_path / "m", format="tubelet")
     r = run_cli("eval", tmp_path / "d" / "train.csv", tmp_path / "d" / "test.csv", "--model", tmp_path / "m", "--json")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)

@@ -2,7 +2,7 @@ import pytest
 import torch
 from conftest import randomize, small_config
 
-from tubelet import VideoTransformer, VideoTransformerConfig, load_model
+from tubelet import VideoTransformer, VideoTransformerConfig, load_model, save_pretrained
 
 SCHEMES = ["joint", "divided", "space_only", "factorized"]
 
@@ -63,7 +63,7 @@ def test_headless_model_returns_pooled_features(clip):
 def test_native_save_and_load_round_trip(scheme, tmp_path, clip):
     model = randomize(VideoTransformer(small_config(scheme=scheme, id2label={i: f"c{i}" for i in range(5)})))
     model.preprocessor = {"size": {"shortest_edge": 32}, "image_mean": [0.5] * 3, "image_std": [0.5] * 3}
-    model.save_pretrained(tmp_path / "m", format="tubelet")
+    save_pretrained(model, tmp_path / "m", format="tubelet")
     loaded = load_model(tmp_path / "m")
     with torch.no_grad():
         assert torch.equal(model(clip), loaded(clip))

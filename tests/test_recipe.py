@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from tubelet import save_pretrained
 from tubelet.cli import build_parser
 from tubelet.modeling.model import VideoTransformer
 from tubelet.modeling.videomae import videomae_encoder_config
@@ -59,7 +60,7 @@ def test_fine_tuning_defaults_to_the_recipe_that_beat_scratch(tmp_path):
     assert crop_scale(TrainConfig(data="d", out="o")) == 1.0
     assert crop_scale(TrainConfig(data="d", out="o", init="ckpt")) == 0.7
     assert crop_scale(TrainConfig(data="d", out="o", init="ckpt", crop_scale=1.0)) == 1.0
-    _model().save_pretrained(tmp_path / "pre")
+    save_pretrained(_model(), tmp_path / "pre")
     tuned = build_model(TrainConfig(data="d", out="o", init=str(tmp_path / "pre")), ["x", "y"])
     assert tuned.config.drop_path == 0.1 and tuned.config.num_labels == 2
     kept = build_model(TrainConfig(data="d", out="o", init=str(tmp_path / "pre"), model={"drop_path": 0.0}), ["x"])

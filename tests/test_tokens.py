@@ -73,11 +73,11 @@ def test_conv_stem_gives_the_same_token_grid_as_the_tubelet():
 
 
 def test_conv_stem_models_save_in_tubelet_format(tmp_path):
-    from tubelet import VideoTransformer, load_model
+    from tubelet import VideoTransformer, load_model, save_pretrained
     from tubelet.checkpoints.convert import hf_architecture
     model = VideoTransformer(small_config(scheme="joint", tubelet_size=2, patch_size=16, stem="conv")).eval()
     assert hf_architecture(model) is None
-    model.save_pretrained(tmp_path / "m")
+    save_pretrained(model, tmp_path / "m")
     video = torch.randn(1, 3, 4, 32, 32)
     with torch.no_grad():
         assert torch.equal(load_model(tmp_path / "m")(video), model(video))

@@ -2,7 +2,7 @@
 check the plumbing and the numbers it must reproduce, not what the labels mean)."""
 import torch
 
-from tubelet import VideoTransformer, VideoTransformerConfig
+from tubelet import VideoTransformer, VideoTransformerConfig, save_pretrained
 
 LABELS = {0: "static", 1: "pan_left", 2: "pan_right", 3: "zoom_in"}
 
@@ -20,5 +20,5 @@ def tiny_model(seed=0, frames=8, size=64):
 
 
 def save_tiny_model(path, **kw):
-    tiny_model(**kw).save_pretrained(path, format="tubelet")
+    save_pretrained(tiny_model(**kw), path, format="tubelet")
     return path

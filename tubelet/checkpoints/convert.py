@@ -2,7 +2,9 @@
 tubelet's own format.
 
     model = tubelet.load_model("MCG-NJU/videomae-base-finetuned-kinetics")   # hub id (cached) or folder
-    model.save_pretrained("out/")   # HF format when transformers has the same model, else tubelet's own
+    tubelet.save_pretrained(model, "out/")   # HF format when transformers has the model, else tubelet's own
+
+The converters call the models, never the reverse: a model knows no file format (as in timm).
 
 tubelet's own format is the same folder layout with `"model_type": "tubelet"` in config.json and
 tubelet's parameter names in model.safetensors.

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from ..modeling.masking import make_mask
-from .convert import load_model
+from .convert import load_model, save_pretrained
 from .files import read_json, resolve
 from .reference import KINDS, config_fields
 
@@ -108,5 +108,5 @@ def round_trip(kind: str, size: str = "small", seed: int = 0, batch: int = 2) ->
     with tempfile.TemporaryDirectory() as tmp:
         hf_dir, back_dir = Path(tmp, "hf"), Path(tmp, "back")
         reference_model(kind, size, seed).save_pretrained(str(hf_dir))
-        load_model(hf_dir).save_pretrained(back_dir)
+        save_pretrained(load_model(hf_dir), back_dir)
         return run_both(hf_dir, batch, seed), run_both(back_dir, batch, seed)

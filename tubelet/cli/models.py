@@ -39,8 +39,8 @@ def cmd_info(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ..checkpoints.convert import load_model
-    out = load_model(args.model).save_pretrained(args.out, format=args.format)
+    from ..checkpoints.convert import load_model, save_pretrained
+    out = save_pretrained(load_model(args.model), args.out, format=args.format)
     print(f"wrote {out}")
     return 0
 

@@ -6,7 +6,6 @@ never mixes files), and a file comes out as soon as its last window is through e
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 from ..video.decode import VideoError, VideoInfo
@@ -16,24 +15,18 @@ from .messages import (
     FileDecoded,
     FileFailed,
     FileTagged,
+    ModelSpec,
     ModelWindows,
+    RayOptions,
+    RunSettings,
     Span,
     WindowFrames,
     WindowOutput,
     WindowResult,
 )
-from .runner import Batcher, ModelRunner, ModelSpec
+from .runner import Batcher, ModelRunner
 
 Progress = Callable[[int], None] | None          # called with the number of windows just through a model
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How a run cuts and decodes files, the same for every worker and actor."""
-    window: float | str | None = None
-    stride: float | None = None
-    shots: bool = False
-    thumbnails: bool = False
 
 
 class Engine:
@@ -66,12 +59,12 @@ class Engine:
             return out
         raise VideoError(f"nothing decoded: {path}")
 
-    def run(self, paths: Sequence[str], *, workers: int = 0, ray: "RayOptions | None" = None,
+    def run(self, paths: Sequence[str], *, workers: int = 0, ray: RayOptions | None = None,
             on_window: Progress = None) -> Iterator[FileTagged | FileFailed]:
         """Every file, in the order they finish (indices into `paths` say which is which)."""
         if ray is not None:
             from .on_ray import on_ray
-            for out in on_ray(paths, ray, self):
+            for out in on_ray(paths, ray, self.settings, Engine.load):
                 if on_window and isinstance(out, FileTagged):
                     on_window(sum(len(m.windows) for m in out.models))
                 yield out
@@ -120,12 +113,3 @@ class Engine:
                        for w, (a, b) in enumerate(spans) for o in [outs[k, w]]]
             models.append(ModelWindows(runner.name, windows))
         return FileTagged(m.index, m.path, m.info, m.cuts, models)
-
-
-@dataclass(frozen=True)
-class RayOptions:
-    """`index --ray [ADDRESS]`: where the cluster is, how the models load there, how files reach the workers."""
-    specs: tuple[ModelSpec, ...]
-    address: str | None = None       # None: start or join a local instance
-    ship: bool = False               # send file bytes through Ray's object store (no shared filesystem)
-    actors: int | None = None

@@ -79,3 +79,32 @@ class FileDecoded:
 
 
 DecodeMessage = WindowFrames | FileDecoded | FileFailed
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as a run names it, enough to load it again anywhere (a Ray actor on another machine)."""
+    model: str                        # checkpoint folder or hub id
+    name: str = ""                    # what outputs call it
+    precision: str = "fp32"
+    batch_size: int | None = None
+    single_view: bool = False
+    embeddings: bool = False
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run cuts and decodes files, the same for every worker and actor."""
+    window: float | str | None = None
+    stride: float | None = None
+    shots: bool = False
+    thumbnails: bool = False
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """`index --ray [ADDRESS]`: where the cluster is, how the models load there, how files reach the workers."""
+    specs: tuple[ModelSpec, ...]
+    address: str | None = None       # None: start or join a local instance
+    ship: bool = False               # send file bytes through Ray's object store (no shared filesystem)
+    actors: int | None = None

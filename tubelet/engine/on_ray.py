@@ -10,19 +10,17 @@ import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
-from .engine import Engine, RayOptions, RunSettings
-from .messages import FileFailed, FileTagged
-from .runner import ModelSpec
+from .messages import FileFailed, FileTagged, ModelSpec, RayOptions, RunSettings
 
 
 class TaggingActor:
     """A Ray actor: the models loaded once, then whole files through `Engine.tag_file`."""
 
-    def __init__(self, specs: Sequence[ModelSpec], settings: RunSettings):
+    def __init__(self, specs: Sequence[ModelSpec], settings: RunSettings, make_engine: Callable):
         import torch
-        self.engine = Engine.load(specs, settings, device="cuda" if torch.cuda.is_available() else "cpu")
+        self.engine = make_engine(specs, settings, device="cuda" if torch.cuda.is_available() else "cpu")
 
     def tag(self, index: int, path: str, data: bytes | None) -> FileTagged | FileFailed:
         from ..video.decode import VideoError
@@ -44,7 +42,10 @@ class TaggingActor:
                 os.unlink(tmp)
 
 
-def on_ray(paths: Sequence[str], options: RayOptions, engine: Engine) -> Iterator[FileTagged | FileFailed]:
+def on_ray(paths: Sequence[str], options: RayOptions, settings: RunSettings,
+           make_engine: Callable) -> Iterator[FileTagged | FileFailed]:
+    """`make_engine(specs, settings, device)` builds each actor's engine (Engine.load, passed in so this module
+    needs nothing from engine.py)."""
     import ray
     from ray.util import ActorPool
     started = not ray.is_initialized()
@@ -54,7 +55,7 @@ def on_ray(paths: Sequence[str], options: RayOptions, engine: Engine) -> Iterato
     gpus = int(resources.get("GPU", 0))
     count = options.actors or (gpus or max(1, int(resources.get("CPU", 1))))
     remote = ray.remote(num_cpus=1, num_gpus=1 if gpus else 0)(TaggingActor)
-    pool = ActorPool([remote.remote(options.specs, engine.settings) for _ in range(count)])
+    pool = ActorPool([remote.remote(options.specs, settings, make_engine) for _ in range(count)])
 
     def submit(actor, task):
         index, path = task

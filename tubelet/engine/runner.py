@@ -3,7 +3,6 @@ loaded model with everything needed to run it (preprocessing, precision, test-ti
 `Batcher` collects windows from any number of files and runs a full batch at once."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Hashable
 
@@ -13,7 +12,7 @@ from ..constants import WINDOW_SECONDS_KEY
 from ..video.preprocess import Preprocessor
 from ..video.symmetry import averaged_probabilities, model_views
 from .decoder import Track, WindowPlan
-from .messages import WindowOutput
+from .messages import ModelSpec, WindowOutput
 
 
 def _l3_cache_bytes(default: int = 32 * 2**20) -> int:
@@ -31,17 +30,6 @@ def auto_batch_size(cfg, most: int = 8, cache_bytes: int | None = None) -> int:
     (VideoMAE-B 16x224 needs 19 MiB per clip; measured in docs/speed.md); the small bundled model is unaffected."""
     per_clip = cfg.num_patches * cfg.mlp_dim * 4
     return max(1, min(most, (cache_bytes or _l3_cache_bytes()) // per_clip))
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model as a run names it, enough to load it again anywhere (a Ray actor on another machine)."""
-    model: str                        # checkpoint folder or hub id
-    name: str = ""                    # what outputs call it
-    precision: str = "fp32"
-    batch_size: int | None = None
-    single_view: bool = False
-    embeddings: bool = False
 
 
 class ModelRunner:

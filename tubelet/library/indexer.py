@@ -22,8 +22,7 @@ from pathlib import Path
 
 from ..checkpoints.files import WEIGHT_FILES, resolve
 from ..constants import VERSION
-from ..engine.engine import RayOptions
-from ..engine.messages import FileFailed
+from ..engine.messages import FileFailed, RayOptions
 from ..tag.tagger import Tagger
 from ..video.decode import find_videos
 from . import store

@@ -34,16 +34,7 @@ def init_weights(m: nn.Module):
         nn.init.zeros_(m.bias)
 
 
-class SavePretrained:
-    """`model.save_pretrained(folder)`: a convenience for users; the work is in checkpoints/convert.py."""
-
-    def save_pretrained(self, directory, format: str = "auto"):
-        # the one import that points from models up to checkpoints: checkpoints import the models, so it is late
-        from ..checkpoints.convert import save_pretrained
-        return save_pretrained(self, directory, format=format)
-
-
-class VideoTransformer(SavePretrained, nn.Module):
+class VideoTransformer(nn.Module):
     def __init__(self, config: VideoTransformerConfig):
         super().__init__()
         self.config = cfg = config

@@ -19,7 +19,7 @@ from torch import nn
 from ..constants import IMAGENET_MEAN, IMAGENET_STD
 from .attention import Block
 from .config import VideoTransformerConfig
-from .model import SavePretrained, VideoTransformer, trunc_normal
+from .model import VideoTransformer, trunc_normal
 from .tokens import sinusoid_table
 
 
@@ -78,7 +78,7 @@ def _xavier(m: nn.Module):
         nn.init.zeros_(m.bias)
 
 
-class VideoMAE(SavePretrained, nn.Module):
+class VideoMAE(nn.Module):
     def __init__(self, config: VideoMAEConfig):
         super().__init__()
         self.config = config

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import torch
 
-from ..engine.engine import Engine, RunSettings
-from ..engine.messages import FileTagged
-from ..engine.runner import ModelRunner, ModelSpec
+from ..engine.engine import Engine
+from ..engine.messages import FileTagged, ModelSpec, RunSettings
+from ..engine.runner import ModelRunner
 from ..video.decode import VideoInfo
 from ..video.shots import shots as shot_spans
 from .results import Shot, TagResult, Window, top_k

@@ -26,7 +26,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from ..atomic import atomic_write, atomic_write_text
-from ..checkpoints.convert import load_model
+from ..checkpoints.convert import load_model, save_pretrained
 
 # options a run may be resumed with changed (they do not change what is computed)
 RESUMABLE_CHANGES = {"epochs", "workers", "device", "out", "cache"}
@@ -214,7 +214,7 @@ def save_checkpoint(out: Path, name: str, model, optimizer, scheduler, state: di
     """Write out/name (model + trainer_state.pt) atomically: build it beside, then swap it in."""
     tmp = out / f".{name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, format="tubelet")
+    save_pretrained(model, tmp, format="tubelet")
     trainer = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), **state}
     atomic_write(tmp / "trainer_state.pt", lambda p: torch.save(trainer, p))
     swap_in(tmp, out / name)
@@ -224,7 +224,7 @@ def save_best(out: Path, model):
     """out/best: the model alone, swapped in whole."""
     tmp = out / ".best.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, format="tubelet")
+    save_pretrained(model, tmp, format="tubelet")
     swap_in(tmp, out / "best")
 
 
