@@ -5,6 +5,7 @@ imported already."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,78 @@ def test_public_api_is_unchanged():
         assert hasattr(tubelet, name) and name in tubelet.__all__
     with pytest.raises(AttributeError):
         tubelet.no_such_thing  # noqa: B018
+
+
+# --- one path for one job -----------------------------------------------------------------------------------------
+WINDOW_MODULES = [m for m in MODULES if not m.startswith(("tubelet.training", "tubelet.lab"))]   # they batch training
+RUNS_A_MODEL = {"fast_forward", "averaged_probabilities"}                                      # data, not windows
+
+
+def _batching_nodes(tree: ast.AST) -> list[int]:
+    """Lines that cut a list by a batch size or compare a length with one: `x[:batch_size]`, `len(c) == size`."""
+    def names(node):
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | \
+            {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Slice) and {"batch_size", "size"} & names(node):
+            found.append(node.lineno)
+        elif isinstance(node, ast.Compare) and "len" in names(node) and {"batch_size", "size"} & names(node):
+            found.append(node.lineno)
+    return found
+
+
+def test_exactly_one_module_batches_windows_through_a_model():
+    batching, running = set(), set()
+    for name in WINDOW_MODULES:
+        tree = ast.parse(MODULES[name].read_text())
+        if _batching_nodes(tree):
+            batching.add(name)
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} & RUNS_A_MODEL
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        if used - defined:
+            running.add(name)
+    assert batching == {"tubelet.engine.runner"}, batching
+    assert running == {"tubelet.engine.runner"}, running
+
+
+def test_the_batching_finder_sees_the_old_three_loops():
+    old = ("batch, ready[:] = ready[:self.batch_size], ready[self.batch_size:]\n"
+           "if len(clips) == self.tagger.batch_size:\n    pass\n")
+    assert len(_batching_nodes(ast.parse(old))) == 3
+
+
+WEB_IN_PYTHON = re.compile(r"<(?:!doctype|html|head|body|div|span|table|tr|td|th|script|style|svg|rect|line|polyline|"
+                           r"link|meta|main|header|section|figure|video|a)\b|</\w+>|\{[^{}]*:[^{}]*;[^{}]*\}|=>|"
+                           r"\bfunction\s*\(|\bdocument\.|addEventListener", re.I)
+
+
+def _strings(tree: ast.AST) -> list[tuple[int, str]]:
+    """Every str constant that is not a docstring."""
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and n.body
+                  and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+
+
+def test_no_html_css_or_js_in_python_string_literals():
+    found = [f"{MODULES[name].relative_to(ROOT)}:{line}: {text[:60]!r}" for name in MODULES
+             for line, text in _strings(ast.parse(MODULES[name].read_text())) if WEB_IN_PYTHON.search(text)]
+    assert not found, "web code belongs in tubelet/web/templates or static:\n" + "\n".join(found)
+
+
+def test_the_web_finder_sees_markup_styles_and_scripts():
+    for text in ('<div class="x">', "body{margin:0;padding:1px}", "xs.map(x => x + 1)", "document.body"):
+        assert WEB_IN_PYTHON.search(text), text
+    for text in ("tubelet tag: error: {message}", "{file} ({duration:.2f} s)", "a -> b", "x < 5 and y > 2"):
+        assert not WEB_IN_PYTHON.search(text), text
+
+
+def test_only_the_benchmarks_own_tests_import_bench():
+    importers = set()
+    for path in (ROOT / "tests").glob("*.py"):
+        for target, _, _ in imports_of(module_name(path), path):
+            if target == "bench" or target.startswith("bench."):
+                importers.add(path.name)
+    assert importers == {"test_measure_and_bench.py"}, importers
