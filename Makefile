@@ -37,9 +37,11 @@ experiments: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.report
 
-# ruff: pyflakes, pycodestyle, import order; line length 120 (pyproject.toml). `make test` fails on a finding.
+# ruff: pyflakes, pycodestyle, import order, bugbear, complexity <= 12, and the formatter's layout; line length
+# 120 (pyproject.toml). `make test` fails on a finding; `.venv/bin/ruff format .` fixes the layout.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: lint
 	$(PY) -m pytest -q -m "not slow"

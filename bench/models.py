@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -67,7 +68,7 @@ def measure(kind: str, size: str, batches, reps: int, device: str = "cpu", preci
             active = {k: v for k, v in runners.items() if b == 1 or k != "transformers eager"}
             with torch.inference_mode():
                 outs = {name: fn(video) for name, fn in active.items()}       # the check pass also warms up
-                seconds = interleaved_medians({name: (lambda f: lambda: f(video))(fn) for name, fn in active.items()},
+                seconds = interleaved_medians({name: partial(fn, video) for name, fn in active.items()},
                                               device, reps)
                 for name in active:
                     sec, out = seconds[name], outs[name]

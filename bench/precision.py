@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -84,11 +85,10 @@ def base_rows(size: str = "base", batches=None, precisions=PRECISIONS, reps: int
             hf_out, ref = hf_run(video), ours(video)
             outs = {p: fn(video).float() for p, fn in fns.items()}               # warm-up (and compilation)
             # emulated bf16 is several times slower and timed once; the rest in interleaved rounds against transformers
-            timed = {"hf": lambda: hf_run(video),
-                     **{p: (lambda f: lambda: f(video))(fn) for p, fn in fns.items() if p != "bf16"}}
+            timed = {"hf": partial(hf_run, video), **{p: partial(fn, video) for p, fn in fns.items() if p != "bf16"}}
             seconds = interleaved_medians(timed, reps=reps)
             if "bf16" in fns:
-                seconds["bf16"] = median_seconds(lambda: fns["bf16"](video), warmup=0, reps=1)
+                seconds["bf16"] = median_seconds(partial(fns["bf16"], video), warmup=0, reps=1)
             rows[batch] = [{"precision": "transformers fp32 (sdpa)", "seconds": seconds["hf"], "cosine": 1.0,
                             "agreement": 1.0, "tag_batch": batch == tag_batch,
                             "model": "VideoMAE-B 16x224" if size == "base" else "VideoMAE small",

@@ -17,6 +17,7 @@ import bisect
 import json
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import av
@@ -119,9 +120,8 @@ def race(size: str, videos, window: float, stride: float, precisions=("fp32", "i
             spans = taggers["fp32"].plan(info, window, stride)
             naive(video, spans[:1], n, hf, tmp)                           # warm both up (first-call allocations)
             taggers["fp32"].tag(video, window=window, stride=stride, info=info)
-            routes = {"naive": lambda: naive(video, spans, n, hf, tmp),
-                      **{p: (lambda tg: lambda: tubelet_route(video, tg, window, stride))(tg)
-                         for p, tg in taggers.items()}}
+            routes = {"naive": partial(naive, video, spans, n, hf, tmp),
+                      **{p: partial(tubelet_route, video, tg, window, stride) for p, tg in taggers.items()}}
             results = _median_runs(routes, reps)
             floor = _decode_floor(video, taggers["fp32"], spans, info, reps)
             ref, ref_t = results["naive"]

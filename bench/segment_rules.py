@@ -45,7 +45,7 @@ def measure(clips: int = 5, window: float | None = None, stride: float | None = 
             tagged.append((tagger.tag(path, window, stride), truth))
     rows = []
     for values in itertools.product(*GRID.values()):
-        rules = SegmentRules(**dict(zip(GRID, values)))
+        rules = SegmentRules(**dict(zip(GRID, values, strict=True)))
         acc, counts = [], []
         for r, truth in tagged:
             segs = [s.to_json() for s in merge_segments([(w.start, w.end) for w in r.windows], r.probs, r.id2label,

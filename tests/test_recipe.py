@@ -37,7 +37,7 @@ def test_layer_decay_scales_each_block_from_the_head_down():
     for _ in range(5):
         opt.step()
         sched.step()
-    ratios = {round(g["lr"] / b, 9) for g, b in zip(opt.param_groups, sched.base_lrs)}
+    ratios = {round(g["lr"] / b, 9) for g, b in zip(opt.param_groups, sched.base_lrs, strict=True)}
     assert len(ratios) == 1
 
 

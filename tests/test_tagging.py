@@ -58,7 +58,7 @@ def test_file_labels_are_the_mean_of_window_probabilities():
     mean = result.probs.mean(dim=0)
     assert [x.label for x in result.labels] == [LABELS[int(i)] for i in mean.argsort(descending=True)]
     assert [x.score for x in result.labels] == pytest.approx(sorted(mean.tolist(), reverse=True), abs=1e-6)
-    for w, p in zip(result.windows, result.probs):
+    for w, p in zip(result.windows, result.probs, strict=True):
         assert w.labels[0].label == LABELS[int(p.argmax())]
 
 
@@ -69,7 +69,7 @@ def test_window_results_equal_running_the_model_by_hand():
     result = Tagger(model, "tiny", batch_size=3).tag(BUNNY, window=2.0, stride=1.0)
     hf = VideoMAEImageProcessorPil(**{k: v for k, v in model.preprocessor.items() if k != "image_processor_type"})
     info = probe(BUNNY)
-    for w, probs in zip(result.windows, result.probs):
+    for w, probs in zip(result.windows, result.probs, strict=True):
         frames = [f for _, f in sorted(read_frames(BUNNY, sample_times(w.start, w.end, 8), info))]
         clip = hf(frames, return_tensors="pt")["pixel_values"].transpose(1, 2)
         with torch.no_grad():

@@ -77,7 +77,7 @@ def split_qkv(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     for key, value in state.items():
         m = re.fullmatch(r"(.*)\.qkv\.(weight|bias)", key)
         if m:
-            for name, part in zip(("query", "key", "value"), value.chunk(3)):
+            for name, part in zip(("query", "key", "value"), value.chunk(3), strict=True):
                 out[f"{m[1]}.{name}.{m[2]}"] = part
         else:
             out[key] = value

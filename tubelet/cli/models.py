@@ -68,7 +68,7 @@ def _random_parity(parity, args) -> int:
     print(f"{'checkpoint':<24} {'direction':<22} {'output':<12} {'max |output|':>12} {'max |diff|':>11}")
     for kind in kinds:
         results = parity.round_trip(kind, args.size, batch=1 if args.size == "base" else 2)
-        for direction, r in zip(("transformers->tubelet", "tubelet->transformers"), results):
+        for direction, r in zip(("transformers->tubelet", "tubelet->transformers"), results, strict=True):
             worst = max(worst, r["max_abs_diff"])
             shape = "x".join(map(str, r["shape"]))
             print(f"{kind:<24} {direction:<22} {shape:<12} {r['scale']:>12.3f} {r['max_abs_diff']:>11.2e}")

@@ -108,9 +108,9 @@ class Decoder:
 
     def _windows(self, index: int, path, info: VideoInfo) -> Iterator[DecodeMessage]:
         spans = self.spans(info)
-        owner = [(k, w, slot) for k, (track, s) in enumerate(zip(self.tracks, spans))
+        owner = [(k, w, slot) for k, (track, s) in enumerate(zip(self.tracks, spans, strict=True))
                  for w, (a, b) in enumerate(s) for slot in range(track.num_frames)]
-        times = [t for track, s in zip(self.tracks, spans) for a, b in s for t in sample_times(a, b, track.num_frames)]
+        times = [t for track, s in zip(self.tracks, spans, strict=True) for a, b in s for t in sample_times(a, b, track.num_frames)]
         centres = sorted({(a + b) / 2 for s in spans for a, b in s}) if self.thumbnails else []
         watcher = _Watcher(centres, info.rotation, self.shots) if (self.shots or self.thumbnails) else None
         slots: dict[tuple[int, int], list] = {}

@@ -32,15 +32,16 @@ Progress = Callable[[int], None] | None          # called with the number of win
 class Engine:
     """`windows`, one (window, stride) per model, gives each model its own windows; else `settings` says."""
 
-    def __init__(self, runners: Sequence[ModelRunner], settings: RunSettings = RunSettings(),
+    def __init__(self, runners: Sequence[ModelRunner], settings: RunSettings | None = None,
                  windows: Sequence[tuple[float | str | None, float | None]] | None = None):
         if not runners:
             raise ValueError("the engine needs at least one model")
         if windows is not None and len(windows) != len(runners):
             raise ValueError(f"{len(runners)} models but {len(windows)} window settings")
+        settings = settings or RunSettings()
         self.runners, self.settings = list(runners), settings
         windows = windows or [(settings.window, settings.stride)] * len(self.runners)
-        self.decoder = Decoder(tuple(r.track(*w) for r, w in zip(self.runners, windows)),
+        self.decoder = Decoder(tuple(r.track(*w) for r, w in zip(self.runners, windows, strict=True)),
                                shots=settings.shots, thumbnails=settings.thumbnails)
 
     @classmethod
@@ -106,7 +107,7 @@ class Engine:
 
     def _file(self, m: FileDecoded, outs: dict[tuple[int, int], WindowOutput]) -> FileTagged:
         models = []
-        for k, (runner, spans) in enumerate(zip(self.runners, m.spans)):
+        for k, (runner, spans) in enumerate(zip(self.runners, m.spans, strict=True)):
             thumbs = m.thumbnails[k] if m.thumbnails else {}
             windows = [WindowResult(probs=o.probs, embedding=o.embedding, values=o.values, start=a, end=b,
                                     thumbnail=thumbs.get(w))

@@ -81,7 +81,7 @@ class ModelRunner:
         probs = probs.cpu()
         if embedding is None:
             return [WindowOutput(probs=p) for p in probs]
-        return [WindowOutput(probs=p, embedding=e) for p, e in zip(probs, embedding.cpu())]
+        return [WindowOutput(probs=p, embedding=e) for p, e in zip(probs, embedding.cpu(), strict=True)]
 
 
 class Batcher:
@@ -110,7 +110,7 @@ class Batcher:
         done, size, waiting = [], self.runner.batch_size, self.pending[group]
         while waiting and (force or len(waiting) >= size):
             batch, waiting[:] = waiting[:size], waiting[size:]
-            done += zip([key for key, _ in batch], self.runner.run([clip for _, clip in batch]))
+            done += zip([key for key, _ in batch], self.runner.run([clip for _, clip in batch]), strict=True)
         if not waiting:
             del self.pending[group]
         return done

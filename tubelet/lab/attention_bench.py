@@ -137,7 +137,7 @@ def plot(rows: list[dict], path) -> None:
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     styles = {"explicit": "-", "sdpa": "--"}
-    for scheme, colour in zip(SCHEMES, ("C3", "C0", "C2", "C1")):
+    for scheme, colour in zip(SCHEMES, ("C3", "C0", "C2", "C1"), strict=True):
         for impl, ls in styles.items():
             pts = sorted((r["tokens"], r) for r in rows if r["scheme"] == scheme and r["impl"] == impl)
             if not pts:
@@ -148,7 +148,7 @@ def plot(rows: list[dict], path) -> None:
             mem = [r["attention_peak_mib"] for _, r in pts]
             if all(m is not None for m in mem):
                 axes[1].plot(xs, [max(m, 1e-1) for m in mem], ls, color=colour, marker="o", label=label)
-    for ax, title in zip(axes, ("attention time (ms)", "attention peak memory (MiB)")):
+    for ax, title in zip(axes, ("attention time (ms)", "attention peak memory (MiB)"), strict=True):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("tokens per clip (t x 196)")

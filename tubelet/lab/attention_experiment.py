@@ -34,7 +34,7 @@ def order_scores(confusion: list[list[int]], labels: list[str]) -> dict:
     def acc(names):
         rows = [confusion[idx[n]] for n in names]
         total = sum(map(sum, rows))
-        return sum(r[idx[n]] for r, n in zip(rows, names)) / max(1, total)
+        return sum(r[idx[n]] for r, n in zip(rows, names, strict=True)) / max(1, total)
     return {"order_top1": acc(order.ORDER_DEPENDENT), "control_top1": acc(order.CONTROLS),
             "pairs": {f"{a} / {b}": acc((a, b)) for a, b in order.PAIRS}}
 

@@ -140,8 +140,8 @@ def factor_accuracy(confusion: list[list[int]], labels: list[str]) -> dict[str, 
         return None
     total = sum(map(sum, confusion))
     right = {"shape": 0, "motion": 0}
-    for (shape, motion), row in zip(parts, confusion):
-        for (s2, m2), n in zip(parts, row):
+    for (shape, motion), row in zip(parts, confusion, strict=True):
+        for (s2, m2), n in zip(parts, row, strict=True):
             right["shape"] += n * (shape == s2)
             right["motion"] += n * (motion == m2)
     return {k: v / max(1, total) for k, v in right.items()}

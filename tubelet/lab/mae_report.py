@@ -117,7 +117,7 @@ def curves_png(r: dict, path: Path) -> Path:
                label=f"{p['masking']}, seed {p['seed']}")
     a.set(xlabel="pretraining epoch", ylabel="loss on hidden tubes (log scale)", title="pretraining", yscale="log")
     a.legend()
-    colours = dict(zip(["scratch", "tube", "random", "frame"], ["tab:gray", "tab:blue", "tab:orange", "tab:green"]))
+    colours = dict(zip(["scratch", "tube", "random", "frame"], ["tab:gray", "tab:blue", "tab:orange", "tab:green"], strict=True))
     for arm in ["scratch", *r["maskings"]]:
         for i, x in enumerate(r["seeds"]):
             h = x[arm]["history"]

@@ -7,15 +7,14 @@ by something else since, a symlink to elsewhere included, is refused); limits ar
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, Response
 
 from ..library import query
-from .deps import library
+from .deps import Library
 
 MAX_RESULTS = 200
 MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
@@ -33,22 +32,22 @@ def urls(file_id: int, start: float | None = None, segment_id: int | None = None
 
 
 @router.get("/api/labels")
-async def api_labels(con: sqlite3.Connection = Depends(library)):
+async def api_labels(con: Library):
     return query.labels(con)
 
 
 @router.get("/api/search")
-async def api_search(label: str = Query(..., min_length=1, max_length=100),
+async def api_search(con: Library, label: str = Query(..., min_length=1, max_length=100),
                      min_score: float = Query(0.0, ge=0.0, le=1.0), min_duration: float = Query(0.0, ge=0.0, le=86400),
                      path: str | None = Query(None, max_length=200), limit: int = Query(20, ge=1, le=MAX_RESULTS),
-                     offset: int = Query(0, ge=0, le=100_000), con: sqlite3.Connection = Depends(library)):
+                     offset: int = Query(0, ge=0, le=100_000)):
     hits = query.search(con, label, min_score=min_score, min_duration=min_duration, path_glob=path, limit=limit,
                         offset=offset)
     return {"label": label, "hits": [{**h.to_dict(), **urls(h.file_id, h.start, h.segment_id)} for h in hits]}
 
 
 @router.get("/api/files/{file_id}")
-async def api_file(file_id: int, con: sqlite3.Connection = Depends(library)):
+async def api_file(file_id: int, con: Library):
     record = query.file_record(con, file_id)
     if record is None or record["status"] != "ok":
         raise HTTPException(404, "no such video")
@@ -58,7 +57,7 @@ async def api_file(file_id: int, con: sqlite3.Connection = Depends(library)):
 
 
 @router.get("/api/thumbnails/{segment_id}")
-async def api_thumbnail(segment_id: int, con: sqlite3.Connection = Depends(library)):
+async def api_thumbnail(segment_id: int, con: Library):
     jpeg = query.thumbnail(con, segment_id)
     if jpeg is None:
         raise HTTPException(404, "no thumbnail")
@@ -66,7 +65,7 @@ async def api_thumbnail(segment_id: int, con: sqlite3.Connection = Depends(libra
 
 
 @router.api_route("/media/{file_id}", methods=["GET", "HEAD"])
-async def media(file_id: int, con: sqlite3.Connection = Depends(library)):
+async def media(file_id: int, con: Library):
     found = query.media_file(con, file_id)
     if found is None:
         raise HTTPException(404, "no such video")

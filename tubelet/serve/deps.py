@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from ..library.db import open_library
 
@@ -23,3 +24,6 @@ class Connections:
 
 async def library(request: Request) -> sqlite3.Connection:
     return request.app.state.connections.get()
+
+
+Library = Annotated[sqlite3.Connection, Depends(library)]      # a route's parameter `con: Library`

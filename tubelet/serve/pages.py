@@ -2,14 +2,12 @@
 from the JSON API with textContent, so no library data is ever parsed as HTML; nothing is fetched from elsewhere."""
 from __future__ import annotations
 
-import sqlite3
-
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 
 from ..library.query import video_listed
 from ..web.assets import render
-from .deps import library
+from .deps import Library
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,7 +18,7 @@ async def search_page():
 
 
 @router.get("/video/{file_id}", response_class=HTMLResponse)
-async def video_page(file_id: int, con: sqlite3.Connection = Depends(library)):
+async def video_page(file_id: int, con: Library):
     if not video_listed(con, file_id):
         raise HTTPException(404, "no such video")
     return render("video.html", inline=False, script="video.js", file_id=file_id, video_src=None, shots=True)

@@ -28,7 +28,7 @@ def plan(task: str, clips: int, seed: int, fractions=(0.8, 0.1, 0.1)) -> list[tu
     perm = np.random.default_rng([seed, 7919]).permutation(clips)
     bounds = np.cumsum([int(round(f * clips)) for f in fractions[:-1]])
     split_of = np.empty(clips, dtype=object)
-    for name, part in zip(SPLITS, np.split(perm, bounds)):
+    for name, part in zip(SPLITS, np.split(perm, bounds), strict=True):
         split_of[part] = name
     return [(i, split_of[i], labels[i % len(labels)]) for i in range(clips)]
 

@@ -91,7 +91,7 @@ def expose(scene: torch.Tensor, path: Path, n: int, w: int, h: int, shutter: Shu
         times = np.arange(n)[:, None] + offset + rows[None, :]                        # (n, rows)
         times = times[:, 0] if times.shape[1] == 1 else times
         frame = _sample(scene, viewport_grid(at(path, times), w, h, W, H, supersample), "reflection")
-        for layer, layer_path in zip(layers, layer_paths):
+        for layer, layer_path in zip(layers, layer_paths, strict=True):
             grid = viewport_grid(at(layer_path, times), w, h, W, H, supersample)
             alpha = _sample(layer.alpha, grid, "zeros")
             frame = alpha * _sample(layer.rgb, grid, "zeros") + (1 - alpha) * frame

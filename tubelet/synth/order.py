@@ -58,7 +58,7 @@ def make_clip(label: str, rng: np.random.Generator) -> tuple[np.ndarray, float, 
         states = [None] * k + moving if label == "appears_then_moves_right" else moving + [None] * k
     if label in ("moves_left", "shrinks", "turns_blue_to_red"):
         states = states[::-1]
-    for frame, st in zip(frames, states):
+    for frame, st in zip(frames, states, strict=True):
         if st is not None:
             _draw(frame, st[0], st[1], st[2], st[3], square)
     frames = frames + torch.from_numpy(rng.normal(0, 0.01, frames.shape).astype(np.float32))

@@ -54,7 +54,7 @@ class Shot:
 
 def top_k(probs: torch.Tensor, id2label: dict[int, str], k: int) -> list[Label]:
     scores, idx = probs.topk(min(k, probs.numel()))
-    return [Label(id2label.get(int(i), str(int(i))), round(float(s), 6)) for s, i in zip(scores, idx)]
+    return [Label(id2label.get(int(i), str(int(i))), round(float(s), 6)) for s, i in zip(scores, idx, strict=True)]
 
 
 @dataclass

@@ -41,8 +41,8 @@ class SegmentRules:
 
 def _owned_time(centres: list[float], lo: float, hi: float) -> list[tuple[float, float]]:
     """Each centre owns the time nearer it than its neighbours', within [lo, hi]."""
-    bounds = [lo] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [hi]
-    return [(max(lo, a), min(hi, b)) for a, b in zip(bounds, bounds[1:])]
+    bounds = [lo] + [(a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)] + [hi]
+    return [(max(lo, a), min(hi, b)) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def _labels(probs: torch.Tensor, rules: SegmentRules) -> list[int]:
@@ -90,7 +90,7 @@ def merge_segments(windows: list[tuple[float, float]], probs: torch.Tensor, id2l
     centres = [(start + end) / 2 for start, end in windows]
     bounds = [0.0] + sorted(c for c in cuts if 0.0 < c < duration) + [duration]
     segments = []
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
         members = [i for i, c in enumerate(centres) if lo <= c < hi or (hi == duration and c == hi)]
         if not members:          # a shot shorter than the window spacing: the nearest window speaks for it
             members = [min(range(len(centres)), key=lambda i: abs(centres[i] - (lo + hi) / 2))]

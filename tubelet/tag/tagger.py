@@ -60,7 +60,7 @@ class Tagger:
         mw, info, id2label = out.models[track], out.info, self.runner.id2label
         probs = mw.stacked("probs")
         windows = [Window(round(w.start, 3), round(w.end, 3), top_k(p, id2label, self.k))
-                   for w, p in zip(mw.windows, probs)]
+                   for w, p in zip(mw.windows, probs, strict=True)]
         segments = merge_segments([(w.start, w.end) for w in windows], probs, id2label, info.duration, min_score,
                                   self.rules, out.cuts)
         shots = [Shot(a, b) for a, b in shot_spans(out.cuts, info.duration)] if self.shots else None

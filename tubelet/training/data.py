@@ -201,7 +201,7 @@ class ClipDataset(torch.utils.data.Dataset):
             x = self.random_resized_crop(i, x)
         if self.train and self.symmetries:
             flips = torch.rand(len(self.symmetries), generator=self._rng(i, stream=1)).tolist()
-            names = [name for u, name in zip(flips, sorted(self.symmetries)) if u < 0.5]
+            names = [name for u, name in zip(flips, sorted(self.symmetries), strict=True) if u < 0.5]
             x, label = apply_views(names, x, time_dim=0), relabel(names, label, self.symmetries)
         return self.pre.normalize(x[None])[0], self.label2id[label]
 

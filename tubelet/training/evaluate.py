@@ -56,6 +56,6 @@ def format_confusion(metrics: Metrics, labels: list[str]) -> str:
     short = [x[:6] for x in labels]
     lines = [f"test: top1 {metrics.top1:.4f}  top5 {metrics.top5:.4f}  ({metrics.clips} clips)",
              " " * (width + 2) + " ".join(f"{s:>6}" for s in short)]
-    for label, row in zip(labels, metrics.confusion):
+    for label, row in zip(labels, metrics.confusion, strict=True):
         lines.append(f"{label:>{width}}  " + " ".join(f"{v:>6}" for v in row))
     return "\n".join(lines)

@@ -44,7 +44,7 @@ def save_reconstruction_png(model, video: torch.Tensor, mask: torch.Tensor, path
     t = rows[0].shape[2]
     frames = sorted({round(i * (t - 1) / max(1, min(t, max_frames) - 1)) for i in range(min(t, max_frames))})
     fig, axes = plt.subplots(3, len(frames), figsize=(1.6 * len(frames), 5.2), squeeze=False)
-    for r, (name, clip) in enumerate(zip(("original", "masked input", "reconstruction"), rows)):
+    for r, (name, clip) in enumerate(zip(("original", "masked input", "reconstruction"), rows, strict=True)):
         for j, f in enumerate(frames):
             ax = axes[r][j]
             ax.imshow(clip[0, :, f].permute(1, 2, 0).float().cpu().numpy())

@@ -79,6 +79,40 @@ def layer_decay(cfg: TrainConfig) -> float:
     return cfg.layer_decay if cfg.layer_decay is not None else (0.75 if cfg.init else 1.0)
 
 
+def train_epoch(cfg: TrainConfig, net, batches, optimizer, scheduler, bar) -> EpochMeter:
+    """One pass over the training batches: forward (bf16 autocast if asked), label-smoothed loss, clipped step."""
+    meter = EpochMeter()
+    for x, y in batches:
+        x, y = x.to(cfg.device), y.to(cfg.device)
+        with torch.autocast(cfg.device.split(":")[0], dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+            logits = net(x)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        meter.add(loss.item(), len(y), correct=(logits.argmax(1) == y).sum().item())
+        lr = scheduler.get_last_lr()[0]
+        bar.set_postfix(loss=f"{meter.loss:.3f}", acc=f"{meter.accuracy:.3f}", lr=f"{lr:.2e}")
+        bar.update()
+    bar.close()
+    return meter
+
+
+def cache_splits(datasets: dict, workers: int, finished: bool, progress: bool | None):
+    """Decode every split once into memory (the training split only while epochs remain)."""
+    for k, ds in datasets.items():
+        if k != "train" or not finished:
+            ds.cache(workers, progress=progress)
+
+
+def epoch_line(record: dict) -> str:
+    val = "; val top1 {val_top1:.3f} top5 {val_top5:.3f}".format(**record) if "val_top1" in record else ""
+    return ("epoch {epoch}: train loss {train_loss:.3f} top1 {train_top1:.3f}".format(**record) + val
+            + f" ({record['seconds']:.0f} s)")
+
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) -> TrainResult:
     run = Run.start(cfg.out, cfg.device)
     splits = load_splits(cfg.data, cfg.val, cfg.test)
@@ -103,9 +137,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
     if resume:
         restore(run, model, optimizer, scheduler, state, cfg.epochs)
     if cfg.cache:       # decode once into memory; a finished run being re-opened only needs val / test
-        for k, ds in datasets.items():
-            if k != "train" or state["epoch"] < cfg.epochs:
-                ds.cache(cfg.workers, progress=(run.main and progress) if progress is not None else None)
+        cache_splits(datasets, cfg.workers, finished=state["epoch"] >= cfg.epochs,
+                     progress=(run.main and progress) if progress is not None else None)
     if run.main:
         run.out.mkdir(parents=True, exist_ok=True)
     net = run.wrap(model)
@@ -120,22 +153,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
         loader = run.train_loader(datasets["train"], batch_size=cfg.batch_size, workers=workers, seed=cfg.seed,
                                   epoch=epoch)
         net.train()
-        bar, meter = run.progress_bar(steps, epoch=epoch, epochs=cfg.epochs, progress=progress), EpochMeter()
-        for x, y in islice(loader, steps):
-            x, y = x.to(cfg.device), y.to(cfg.device)
-            with torch.autocast(cfg.device.split(":")[0], dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
-                logits = net(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            meter.add(loss.item(), len(y), correct=(logits.argmax(1) == y).sum().item())
-            lr = scheduler.get_last_lr()[0]
-            bar.set_postfix(loss=f"{meter.loss:.3f}", acc=f"{meter.accuracy:.3f}", lr=f"{lr:.2e}")
-            bar.update()
-        bar.close()
+        bar = run.progress_bar(steps, epoch=epoch, epochs=cfg.epochs, progress=progress)
+        meter = train_epoch(cfg, net, islice(loader, steps), optimizer, scheduler, bar)
         record = {"epoch": epoch + 1, "train_loss": meter.loss, "train_top1": meter.accuracy, "seconds": meter.seconds}
         if run.main:
             if "val" in datasets:
@@ -148,9 +167,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
         run.end_epoch(record, state, model, optimizer, scheduler)
         if run.main:
             save_curves(state["history"], run.out / "curves.png", f"{mc.scheme}, {len(datasets['train'])} clips")
-        run.print("epoch {epoch}: train loss {train_loss:.3f} top1 {train_top1:.3f}".format(**record)
-                  + ("; val top1 {val_top1:.3f} top5 {val_top5:.3f}".format(**record) if "val_top1" in record else "")
-                  + f" ({record['seconds']:.0f} s)")
+        run.print(epoch_line(record))
     result = TrainResult(state["history"], labels)
     if run.main:
         best = load_model(run.out / "best")

@@ -62,4 +62,4 @@ class CutDetector:
 def shots(cuts: list[float], duration: float) -> list[tuple[float, float]]:
     """The (start, end) spans the cuts divide [0, duration] into."""
     bounds = [0.0] + [c for c in cuts if 0.0 < c < duration] + [duration]
-    return [(round(a, 3), round(b, 3)) for a, b in zip(bounds, bounds[1:])]
+    return [(round(a, 3), round(b, 3)) for a, b in zip(bounds, bounds[1:], strict=False)]
