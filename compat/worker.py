@@ -10,6 +10,7 @@
 
 Prints one JSON document on stdout.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,21 +30,56 @@ from tubelet.checkpoints.reference import KINDS
 # released config.json carries beyond the architecture sizes)
 HUB = {
     "MCG-NJU--videomae-base-finetuned-kinetics": (
-        "videomae", "bin", dict(architectures=["VideoMAEForVideoClassification"], decoder_hidden_size=384,
-                                decoder_intermediate_size=1536, decoder_num_attention_heads=6,
-                                decoder_num_hidden_layers=4, hidden_act="gelu", initializer_range=0.02,
-                                layer_norm_eps=1e-12, model_type="videomae", norm_pix_loss=True,
-                                problem_type="single_label_classification", qkv_bias=True, torch_dtype="float32",
-                                transformers_version="4.26.0.dev0", use_mean_pooling=True)),
+        "videomae",
+        "bin",
+        dict(
+            architectures=["VideoMAEForVideoClassification"],
+            decoder_hidden_size=384,
+            decoder_intermediate_size=1536,
+            decoder_num_attention_heads=6,
+            decoder_num_hidden_layers=4,
+            hidden_act="gelu",
+            initializer_range=0.02,
+            layer_norm_eps=1e-12,
+            model_type="videomae",
+            norm_pix_loss=True,
+            problem_type="single_label_classification",
+            qkv_bias=True,
+            torch_dtype="float32",
+            transformers_version="4.26.0.dev0",
+            use_mean_pooling=True,
+        ),
+    ),
     "facebook--timesformer-base-finetuned-k400": (
-        "timesformer-divided", "bin", dict(architectures=["TimesformerForVideoClassification"],
-                                           attention_type="divided_space_time", drop_path_rate=0, hidden_act="gelu",
-                                           initializer_range=0.02, layer_norm_eps=1e-06, model_type="timesformer",
-                                           qkv_bias=True, torch_dtype="float32", transformers_version="4.25.0.dev0")),
+        "timesformer-divided",
+        "bin",
+        dict(
+            architectures=["TimesformerForVideoClassification"],
+            attention_type="divided_space_time",
+            drop_path_rate=0,
+            hidden_act="gelu",
+            initializer_range=0.02,
+            layer_norm_eps=1e-06,
+            model_type="timesformer",
+            qkv_bias=True,
+            torch_dtype="float32",
+            transformers_version="4.25.0.dev0",
+        ),
+    ),
     "google--vivit-b-16x2-kinetics400": (
-        "vivit", "bin", dict(architectures=["VivitForVideoClassification"], hidden_act="gelu_fast",
-                             initializer_range=0.02, layer_norm_eps=1e-06, model_type="vivit", qkv_bias=True,
-                             torch_dtype="float32", transformers_version="4.27.0.dev0")),
+        "vivit",
+        "bin",
+        dict(
+            architectures=["VivitForVideoClassification"],
+            hidden_act="gelu_fast",
+            initializer_range=0.02,
+            layer_norm_eps=1e-06,
+            model_type="vivit",
+            qkv_bias=True,
+            torch_dtype="float32",
+            transformers_version="4.27.0.dev0",
+        ),
+    ),
 }
 TOL = 1e-4
 
@@ -65,9 +101,14 @@ def check_kind(kind: str, tmp: Path) -> dict:
     save_pretrained(ours, tmp / kind / "back")
     back, info = type(ref).from_pretrained(str(tmp / kind / "back"), output_loading_info=True)
     exported = parity.differences(parity.transformers_outputs(back.eval(), arch, video, mask), expected)
-    return {"kind": kind, "architecture": arch, "load": loaded, "export": exported,
-            "export_missing": sorted(info.get("missing_keys", [])),
-            "export_unexpected": len(info.get("unexpected_keys", []))}
+    return {
+        "kind": kind,
+        "architecture": arch,
+        "load": loaded,
+        "export": exported,
+        "export_missing": sorted(info.get("missing_keys", [])),
+        "export_unexpected": len(info.get("unexpected_keys", [])),
+    }
 
 
 def check_fixture(folder: Path) -> dict:
@@ -78,9 +119,14 @@ def check_fixture(folder: Path) -> dict:
     ref, arch = parity.load_reference(folder)
     video, mask = stored["video"], stored["mask"].bool()
     ours = parity.tubelet_outputs(load_model(folder), arch, video, mask)
-    return {"fixture": folder.name, "architecture": arch, "tubelet_vs_stored": parity.differences(ours, expected),
-            "this_transformers_vs_stored": parity.differences(parity.transformers_outputs(ref, arch, video, mask),
-                                                              expected)}
+    return {
+        "fixture": folder.name,
+        "architecture": arch,
+        "tubelet_vs_stored": parity.differences(ours, expected),
+        "this_transformers_vs_stored": parity.differences(
+            parity.transformers_outputs(ref, arch, video, mask), expected
+        ),
+    }
 
 
 def write_fixture(model, folder: Path, fmt: str = "safetensors", config_fields: dict | None = None):
@@ -92,7 +138,7 @@ def write_fixture(model, folder: Path, fmt: str = "safetensors", config_fields: 
         config = json.loads(config_path.read_text())
         config.update(config_fields)
         config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    if fmt == "bin":            # the legacy format most hub checkpoints were published in
+    if fmt == "bin":  # the legacy format most hub checkpoints were published in
         state = load_file(str(folder / "model.safetensors"))
         torch.save(state, folder / "pytorch_model.bin")
         (folder / "model.safetensors").unlink()

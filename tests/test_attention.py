@@ -1,4 +1,5 @@
 """The schemes' structure, proven by what a perturbation can reach, not by shapes."""
+
 import pytest
 import torch
 from conftest import randomize, small_config
@@ -52,7 +53,7 @@ def test_temporal_attention_over_one_group_is_a_per_token_linear_map():
     block = divided_block().double()
     x = torch.randn(2, S, D, dtype=torch.float64)
     a = block.temporal_attn
-    v = torch.nn.functional.linear(block.temporal_norm(x), a.qkv.weight[2 * D:], a.qkv_bias()[2 * D:])
+    v = torch.nn.functional.linear(block.temporal_norm(x), a.qkv.weight[2 * D :], a.qkv_bias()[2 * D :])
     torch.testing.assert_close(block.temporal_attention(x, 1), x + block.temporal_fc(a.proj(v)))
 
 
@@ -93,7 +94,7 @@ def test_factorized_spatial_stage_keeps_frames_apart():
     perturbed[:, :, 1] += 1.0
     with torch.no_grad():
         model(video), model(perturbed)
-    changed = (captured[0] - captured[1]).abs().amax(dim=-1) > 0      # per-frame summaries
+    changed = (captured[0] - captured[1]).abs().amax(dim=-1) > 0  # per-frame summaries
     assert changed.tolist() == [False, True, False, False]
 
 

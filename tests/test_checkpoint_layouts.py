@@ -6,6 +6,7 @@ The fixtures (tests/fixtures/checkpoints/) were written by `make test-compat --w
 (transformers-X.Y.Z/) and in the published checkpoints' layout (hub/), each with an input clip, a mask and the
 outputs that release computed on them (expected.safetensors).
 """
+
 from __future__ import annotations
 
 import json
@@ -37,11 +38,16 @@ def _architecture(folder: Path) -> str:
 
 def test_fixtures_cover_every_release_class_and_hub_layout():
     releases = {p.parent.name for p in FOLDERS}
-    assert {"transformers-4.46.3", "transformers-5.0.0", "transformers-5.17.0", "transformers-5.24.0",
-            "hub"} <= releases
+    assert {
+        "transformers-4.46.3",
+        "transformers-5.0.0",
+        "transformers-5.17.0",
+        "transformers-5.24.0",
+        "hub",
+    } <= releases
     kinds = {p.name for p in FOLDERS if p.parent.name == "transformers-5.17.0"}
     assert kinds == set(parity.KINDS)
-    assert all(f.stat().st_size < 32_000 for p in FOLDERS for f in p.iterdir())      # tiny: a few KB each
+    assert all(f.stat().st_size < 32_000 for p in FOLDERS for f in p.iterdir())  # tiny: a few KB each
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -77,7 +83,7 @@ def test_a_key_bias_never_changes_attention():
     attn = Attention(16, 2, qkv_bias=True, key_bias=True).eval()
     x = torch.randn(2, 7, 16)
     with torch.no_grad():
-        attn.qkv.bias[16:32] = torch.randn(16) * 3          # a large key bias
+        attn.qkv.bias[16:32] = torch.randn(16) * 3  # a large key bias
         with_bias = attn(x)
         attn.qkv.bias[16:32] = 0
         without = attn(x)
@@ -92,7 +98,7 @@ def test_hub_layouts_are_the_published_ones():
     assert (hub / "MCG-NJU--videomae-base-finetuned-kinetics" / "pytorch_model.bin").exists()
     timesformer = read_state_dict(hub / "facebook--timesformer-base-finetuned-k400")
     assert "timesformer.encoder.layer.0.temporal_attention.attention.qkv.weight" in timesformer
-    assert timesformer["timesformer.embeddings.patch_embeddings.projection.weight"].ndim == 4     # a Conv2d
+    assert timesformer["timesformer.embeddings.patch_embeddings.projection.weight"].ndim == 4  # a Conv2d
     vivit = read_state_dict(hub / "google--vivit-b-16x2-kinetics400")
     assert "vivit.encoder.layer.0.attention.attention.key.bias" in vivit
     config = json.loads((hub / "google--vivit-b-16x2-kinetics400" / "config.json").read_text())
@@ -102,11 +108,17 @@ def test_hub_layouts_are_the_published_ones():
 QUERY = "videomae.encoder.layer.0.attention.attention.query.weight"
 
 
-@pytest.mark.parametrize("change, named", [
-    (lambda s: s.pop(QUERY), f"missing {QUERY}"),
-    (lambda s: s.update({"videomae.encoder.layer.0.extra.weight": torch.zeros(1)}), "videomae.encoder.layer.0.extra"),
-    (lambda s: s.update({"classifier.weight": torch.zeros(2, 8)}), "shape head.weight (2, 8) vs (3, 8)"),
-])
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        (lambda s: s.pop(QUERY), f"missing {QUERY}"),
+        (
+            lambda s: s.update({"videomae.encoder.layer.0.extra.weight": torch.zeros(1)}),
+            "videomae.encoder.layer.0.extra",
+        ),
+        (lambda s: s.update({"classifier.weight": torch.zeros(2, 8)}), "shape head.weight (2, 8) vs (3, 8)"),
+    ],
+)
 def test_a_checkpoint_that_does_not_fit_gets_one_line_naming_the_tensors(tmp_path, change, named):
     src = FIXTURES / "transformers-5.24.0" / "videomae"
     shutil.copytree(src, tmp_path / "bad")

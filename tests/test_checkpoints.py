@@ -1,4 +1,5 @@
 """Real transformers models as the reference: random weights, saved, loaded by tubelet, compared."""
+
 import json
 import os
 import pickle
@@ -23,7 +24,7 @@ def test_parity_both_ways_for_every_supported_class(kind):
     loaded, exported = parity.round_trip(kind)
     assert loaded["max_abs_diff"] <= TOL, loaded
     assert exported["max_abs_diff"] <= TOL, exported
-    assert loaded["scale"] > 0.01                     # the outputs compared are not trivially zero
+    assert loaded["scale"] > 0.01  # the outputs compared are not trivially zero
     if kind == "videomae-pretraining":
         assert loaded["loss_diff"] <= TOL and exported["loss_diff"] <= TOL
 
@@ -34,7 +35,7 @@ def test_pretraining_loss_and_reconstruction_match_transformers_by_hand(tmp_path
     ours = load_model(tmp_path)
     video = torch.randn(2, 3, 8, 32, 32)
     mask = make_mask("tube", 2, ours.config.encoder.grid, 0.5, torch.Generator().manual_seed(0))
-    assert (mask.view(2, 4, 4) == mask.view(2, 4, 4)[:, :1]).all()     # tube: same pattern in every group
+    assert (mask.view(2, 4, 4) == mask.view(2, 4, 4)[:, :1]).all()  # tube: same pattern in every group
     with torch.no_grad():
         out = ref(pixel_values=video.transpose(1, 2), bool_masked_pos=mask)
         loss, pred = ours(video, mask)
@@ -45,9 +46,13 @@ def test_pretraining_loss_and_reconstruction_match_transformers_by_hand(tmp_path
 def test_videomae_model_features_and_preprocessor_are_kept(tmp_path):
     ref = parity.reference_model("videomae-model")
     ref.save_pretrained(tmp_path)
-    pre = {"image_processor_type": "VideoMAEImageProcessor", "size": {"shortest_edge": 32},
-           "crop_size": {"height": 32, "width": 32}, "image_mean": [0.485, 0.456, 0.406],
-           "image_std": [0.229, 0.224, 0.225]}
+    pre = {
+        "image_processor_type": "VideoMAEImageProcessor",
+        "size": {"shortest_edge": 32},
+        "crop_size": {"height": 32, "width": 32},
+        "image_mean": [0.485, 0.456, 0.406],
+        "image_std": [0.229, 0.224, 0.225],
+    }
     (tmp_path / "preprocessor_config.json").write_text(json.dumps(pre))
     model = load_model(tmp_path)
     assert model.preprocessor == pre and not model.training
@@ -115,12 +120,15 @@ def test_unknown_model_type_names_the_supported_ones(tmp_path):
         load_model(tmp_path)
 
 
-@pytest.mark.parametrize("setup, message", [
-    (lambda d: None, "model folder not found"),
-    (lambda d: d.mkdir(), "has no config.json"),
-    (lambda d: (d.mkdir(), (d / "config.json").write_text("{oops")), "not valid JSON"),
-    (lambda d: (d.mkdir(), (d / "config.json").write_text('{"model_type": "vivit"}')), "has no weights"),
-])
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda d: None, "model folder not found"),
+        (lambda d: d.mkdir(), "has no config.json"),
+        (lambda d: (d.mkdir(), (d / "config.json").write_text("{oops")), "not valid JSON"),
+        (lambda d: (d.mkdir(), (d / "config.json").write_text('{"model_type": "vivit"}')), "has no weights"),
+    ],
+)
 def test_broken_folders_give_one_line_errors(tmp_path, setup, message):
     folder = tmp_path / "m"
     setup(folder)
@@ -154,12 +162,18 @@ def test_export_picks_hf_format_only_when_transformers_has_the_model(tmp_path):
 
 def test_a_native_model_exported_to_hf_format_loads_in_transformers(tmp_path):
     """Built by tubelet, not converted from anywhere: transformers computes the same logits."""
-    model = randomize(VideoTransformer(small_config(scheme="divided", pos_embed="learned_space_time",
-                                                    id2label={0: "a", 1: "b", 2: "c"}, num_labels=3)))
+    model = randomize(
+        VideoTransformer(
+            small_config(
+                scheme="divided", pos_embed="learned_space_time", id2label={0: "a", 1: "b", 2: "c"}, num_labels=3
+            )
+        )
+    )
     tubelet.save_pretrained(model, tmp_path)
     r = parity.run_both(tmp_path)
     assert r["architecture"] == "TimesformerForVideoClassification" and r["max_abs_diff"] <= TOL
     import transformers
+
     assert transformers.AutoConfig.from_pretrained(tmp_path).id2label == {0: "a", 1: "b", 2: "c"}
 
 

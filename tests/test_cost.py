@@ -14,7 +14,7 @@ def test_reproduces_the_seed_table_exactly():
     t, h, w = token_grid(frames=32, size=224, patch=16, tubelet=2)
     s = h * w
     assert (t, s, t * s) == (16, 196, 3136)
-    assert attention_pairs("joint", t, s) == 3136 ** 2 == 9_834_496
+    assert attention_pairs("joint", t, s) == 3136**2 == 9_834_496
     assert attention_pairs("divided", t, s) == 614_656 + 50_176 == 664_832
     assert attention_pairs("space_only", t, s) == 614_656
     rows = {r["scheme"]: r for r in cost_report(frames=32, size=224, patch=16, tubelet=2)["schemes"]}
@@ -35,16 +35,21 @@ def test_seed_exercise_64_frames_tubelet_4():
 
 def test_attention_matrix_memory_is_the_quadratic_wall():
     rows = {r["scheme"]: r for r in cost_report(frames=32, size=224, patch=16, tubelet=2)["schemes"]}
-    assert rows["joint"]["attn_matrix_bytes"]["fp32"] == 12 * 9_834_496 * 4          # 472 MB per layer per clip
+    assert rows["joint"]["attn_matrix_bytes"]["fp32"] == 12 * 9_834_496 * 4  # 472 MB per layer per clip
     assert rows["joint"]["attn_matrix_bytes"]["bf16"] == 12 * 9_834_496 * 2
-    assert rows["space_only"]["attn_matrix_bytes"]["fp32"] == 12 * 16 * 196 ** 2 * 4
+    assert rows["space_only"]["attn_matrix_bytes"]["fp32"] == 12 * 16 * 196**2 * 4
 
 
 @pytest.mark.parametrize("scheme", ["joint", "divided", "space_only", "factorized"])
 @pytest.mark.parametrize("class_token", [True, False])
 def test_flops_equal_torch_flop_counter_on_the_real_model(scheme, class_token):
-    cfg = small_config(scheme=scheme, class_token=class_token, pooling="cls" if class_token else "mean",
-                       tubelet_size=2, attn_impl="explicit")   # FlopCounterMode does not see the CPU SDPA kernel
+    cfg = small_config(
+        scheme=scheme,
+        class_token=class_token,
+        pooling="cls" if class_token else "mean",
+        tubelet_size=2,
+        attn_impl="explicit",
+    )  # FlopCounterMode does not see the CPU SDPA kernel
     model = VideoTransformer(cfg).eval()
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(torch.randn(1, 3, 4, 32, 32))

@@ -1,4 +1,5 @@
 """Training data: the in-memory cache and the label-mapping symmetry augmentation, on real synthesized MP4s."""
+
 import itertools
 
 import pytest
@@ -58,16 +59,45 @@ def test_symmetry_augmentation_maps_labels_with_the_pixels(camera_data):
                 matches.append((applied, mapped))
         assert any(mapped == id2label[y] for _, mapped in matches), (i, epoch, label, id2label[y])
         used |= {a for a, _ in matches}
-    assert len(used) >= 6                          # the flips really vary across clips and epochs
+    assert len(used) >= 6  # the flips really vary across clips and epochs
     ds.epoch = 2
     again = ds[3]
-    assert torch.equal(again[0], ds[3][0]) and again[1] == ds[3][1]     # reproducible per (seed, epoch, clip)
+    assert torch.equal(again[0], ds[3][0]) and again[1] == ds[3][1]  # reproducible per (seed, epoch, clip)
 
 
 def test_train_with_cache_and_symmetries(camera_data, tmp_path):
-    r = run_cli("train", camera_data, "--out", tmp_path / "run", "--epochs", "1", "--batch-size", "8", "--workers", "0",
-                "--threads", "1", "--frames", "4", "--size", "32", "--patch", "8", "--tubelet", "2", "--stem", "conv",
-                "--dim", "32", "--depth", "1", "--heads", "2", "--cache", "--symmetries")
+    r = run_cli(
+        "train",
+        camera_data,
+        "--out",
+        tmp_path / "run",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--workers",
+        "0",
+        "--threads",
+        "1",
+        "--frames",
+        "4",
+        "--size",
+        "32",
+        "--patch",
+        "8",
+        "--tubelet",
+        "2",
+        "--stem",
+        "conv",
+        "--dim",
+        "32",
+        "--depth",
+        "1",
+        "--heads",
+        "2",
+        "--cache",
+        "--symmetries",
+    )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "run" / "best" / "model.safetensors").exists()
     # the model records the views it was trained with; tag / eval average over the group they generate
@@ -78,6 +108,7 @@ def test_train_with_cache_and_symmetries(camera_data, tmp_path):
 
 def test_a_subset_of_symmetries(camera_data, tmp_path):
     from tubelet.training.data import chosen_symmetries
+
     chosen = chosen_symmetries(str(camera_data), "hflip, reverse")
     assert chosen == {k: camera.SYMMETRIES[k] for k in ("hflip", "reverse")}
     r = run_cli("train", camera_data, "--out", tmp_path / "run", "--epochs", "1", "--symmetries", "hflip,spin")

@@ -1,4 +1,5 @@
 """The bundled camera-motion model: shipped, small, used by default, and accurate on clips it never saw."""
+
 import json
 import os
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.skipif(bundled_model_path() is None, reason="no bundled
 def test_bundled_model_is_small_and_complete():
     path = bundled_model_path()
     assert {p.name for p in path.iterdir()} >= {"config.json", "model.safetensors", "preprocessor_config.json"}
-    assert sum(p.stat().st_size for p in path.iterdir()) < 8 * 2 ** 20
+    assert sum(p.stat().st_size for p in path.iterdir()) < 8 * 2**20
     model = load_model(path)
     assert list(model.config.id2label.values()) == list(camera.LABELS)
     assert model.preprocessor["tubelet_window_seconds"] == 2.0
@@ -31,7 +32,7 @@ def test_tag_uses_the_bundled_model_offline():
     r = run_cli("tag", BIKES, "--format", "json", env=env)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["model"] == "default" and len(doc["windows"]) == 9          # 2 s windows every 1 s over 10 s
+    assert doc["model"] == "default" and len(doc["windows"]) == 9  # 2 s windows every 1 s over 10 s
     assert {x["label"] for x in doc["labels"]} <= set(camera.LABELS)
 
 
@@ -56,11 +57,12 @@ def test_real_content_clips(tmp_path):
 
 def test_demo_clip_timeline_follows_the_camera(tmp_path):
     r = run_cli("demo-clip", tmp_path / "demo.mp4")
-    truth = [(float(a), float(b), label) for a, _, b, _, label in
-             (line.split() for line in r.stdout.splitlines()[1:])]
+    truth = [(float(a), float(b), label) for a, _, b, _, label in (line.split() for line in r.stdout.splitlines()[1:])]
     doc = json.loads(run_cli("tag", tmp_path / "demo.mp4", "--format", "json").stdout)
+
     def label_at(t, spans):
         return next(label for a, b, label in spans if a <= t < b)
+
     segs = [(s["start"], s["end"], s["label"]) for s in doc["segments"]]
     times = [t + 0.5 for t in range(16)]
     agree = sum(label_at(t, truth) == label_at(t, segs) for t in times) / len(times)
@@ -71,10 +73,14 @@ def test_every_window_of_the_demo_clip_is_right(tmp_path):
     """Inside a move the window names it; across two moves it names one of them (bench/demo_windows.py reports it)."""
     from tubelet.synth.demo import expected_labels, write_demo_clip
     from tubelet.tag.tagger import Tagger
+
     truth = write_demo_clip(tmp_path / "demo.mp4")
     result = Tagger(load_model(bundled_model_path()), "default").tag(tmp_path / "demo.mp4")
-    wrong = [(w.start, w.end, w.labels[0].label) for w in result.windows
-             if w.labels[0].label not in expected_labels(truth, w.start, w.end)]
+    wrong = [
+        (w.start, w.end, w.labels[0].label)
+        for w in result.windows
+        if w.labels[0].label not in expected_labels(truth, w.start, w.end)
+    ]
     assert len(result.windows) == 15 and not wrong, wrong
 
 
@@ -85,5 +91,5 @@ def test_a_static_shot_of_a_person_moving_stays_static():
     assert [w["labels"][0]["label"] for w in doc["windows"]] == ["static"] * len(doc["windows"])
 
 
-FRESH_FLOOR = 0.85         # measured 92.8% on 900 fresh clips (seed 1) (docs/default-model.md)
-REAL_CONTENT_FLOOR = 0.9   # measured 98.9% on 540 real-content clips (docs/default-model.md)
+FRESH_FLOOR = 0.85  # measured 92.8% on 900 fresh clips (seed 1) (docs/default-model.md)
+REAL_CONTENT_FLOOR = 0.9  # measured 98.9% on 540 real-content clips (docs/default-model.md)

@@ -1,5 +1,6 @@
 """The README and docs/ hold together: every relative link (text or picture) names a file that exists, and each
 experiment's folder in docs/ holds its report with its JSON and pictures beside it."""
+
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -33,7 +34,7 @@ def test_each_generated_report_sits_in_its_own_folder_with_its_data():
     assert len(folders) >= 10
     for folder in folders:
         assert not [p for p in folder.iterdir() if p.is_dir()], f"{folder} nests folders"
-        if folder.name != "serve":           # the web pages' screenshots have no report of their own
+        if folder.name != "serve":  # the web pages' screenshots have no report of their own
             assert (folder / f"{folder.name}.md").exists(), f"{folder} has no {folder.name}.md"
     loose = [p.name for p in (ROOT / "docs").iterdir() if p.is_file() and p.suffix != ".md"]
     assert not loose, f"pictures or data outside an experiment's folder: {loose}"

@@ -1,5 +1,6 @@
 """The tagging engine: several models over one decode pass, typed window results, the same numbers on every path
 (in process, worker processes, `tag` and `index`)."""
+
 import json
 import pickle
 
@@ -21,8 +22,11 @@ def test_two_models_share_one_decode_pass_and_each_gets_its_own_frames_size_and_
     calls = []
     real = decoder_module.read_frames
     monkeypatch.setattr(decoder_module, "read_frames", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
-    engine = Engine([ModelRunner(big, "big"), ModelRunner(small, "small")], RunSettings(shots=True),
-                    windows=[(2.0, 1.0), (5.0, None)])
+    engine = Engine(
+        [ModelRunner(big, "big"), ModelRunner(small, "small")],
+        RunSettings(shots=True),
+        windows=[(2.0, 1.0), (5.0, None)],
+    )
     out = engine.tag_file(BIKES)
     assert len(calls) == 1
     assert [m.model for m in out.models] == ["big", "small"]
@@ -44,7 +48,7 @@ def test_fields_a_model_does_not_produce_are_absent_and_embeddings_are_the_poole
     both = Engine([runner], RunSettings(window=5.0, thumbnails=True)).tag_file(CARPHONE).models[0]
     emb = both.stacked("embedding")
     assert emb.shape == (len(both.windows), model.config.dim) and both.windows[0].values is None
-    assert all(w.thumbnail.startswith(b"\xff\xd8") for w in both.windows)          # JPEGs
+    assert all(w.thumbnail.startswith(b"\xff\xd8") for w in both.windows)  # JPEGs
     torch.testing.assert_close(both.stacked("probs"), plain.stacked("probs"), atol=1e-5, rtol=0)
     torch.testing.assert_close(model.head(emb).softmax(-1), both.stacked("probs"), atol=1e-6, rtol=0)
     result = Tagger(model, "m", embeddings=True).tag(CARPHONE, window=5.0)

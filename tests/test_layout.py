@@ -2,6 +2,7 @@
 imported across modules, subpackage __init__ files that only document, and a command line that starts without
 torch. The import graph is built from the source with `ast`, so nothing here depends on what happens to be
 imported already."""
+
 from __future__ import annotations
 
 import ast
@@ -31,7 +32,7 @@ def resolve(current: str, is_package: bool, level: int, target: str | None) -> s
     if level == 0:
         return target or ""
     base = current.split(".") if is_package else current.split(".")[:-1]
-    base = base[:len(base) - (level - 1)]
+    base = base[: len(base) - (level - 1)]
     return ".".join(base + ([target] if target else []))
 
 
@@ -64,7 +65,7 @@ def graph() -> dict[str, set[str]]:
 
 
 def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
-    state: dict[str, int] = {}          # 1 = on the current path, 2 = done
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     path: list[str] = []
 
     def visit(m: str) -> list[str] | None:
@@ -72,7 +73,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         path.append(m)
         for t in sorted(edges.get(m, ())):
             if state.get(t) == 1:
-                return path[path.index(t):] + [t]
+                return path[path.index(t) :] + [t]
             if t not in state and (found := visit(t)):
                 return found
         path.pop()
@@ -99,10 +100,23 @@ def test_no_import_cycles_counting_imports_inside_functions():
 
 
 def test_models_do_not_import_checkpoints_or_anything_above_them():
-    above = ("tubelet.checkpoints", "tubelet.training", "tubelet.engine", "tubelet.tag", "tubelet.library",
-             "tubelet.serve", "tubelet.cli", "tubelet.lab")
-    back = [f"{name}:{line} imports {target}" for name, path in MODULES.items() if name.startswith("tubelet.modeling")
-            for target, _, line in imports_of(name, path) if target.startswith(above)]
+    above = (
+        "tubelet.checkpoints",
+        "tubelet.training",
+        "tubelet.engine",
+        "tubelet.tag",
+        "tubelet.library",
+        "tubelet.serve",
+        "tubelet.cli",
+        "tubelet.lab",
+    )
+    back = [
+        f"{name}:{line} imports {target}"
+        for name, path in MODULES.items()
+        if name.startswith("tubelet.modeling")
+        for target, _, line in imports_of(name, path)
+        if target.startswith(above)
+    ]
     assert not back, "\n".join(back)
 
 
@@ -113,8 +127,11 @@ def test_no_private_names_imported_across_modules(folder):
         name = module_name(path)
         for target, names, line in imports_of(name, path):
             if target.startswith(("tubelet", "bench")) or target in ("tiny_model", "videos", "conftest"):
-                bad += [f"{path.relative_to(ROOT)}:{line} imports {target}.{n}"
-                        for n in names if n.startswith("_") and not n.startswith("__")]
+                bad += [
+                    f"{path.relative_to(ROOT)}:{line} imports {target}.{n}"
+                    for n in names
+                    if n.startswith("_") and not n.startswith("__")
+                ]
     assert not bad, "\n".join(bad)
 
 
@@ -123,52 +140,68 @@ def test_subpackage_inits_only_document():
     docstring that says what the package is for, and nothing else."""
     for path in PACKAGE.rglob("__init__.py"):
         if path.parent == PACKAGE or path.parent.name in ("synth", "cli"):
-            continue                    # the root's lazy API; synth's and cli's inits are their entry points
+            continue  # the root's lazy API; synth's and cli's inits are their entry points
         tree = ast.parse(path.read_text())
         assert ast.get_docstring(tree), f"{path} has no docstring"
         assert len(tree.body) == 1, f"{path} should hold only its docstring"
 
 
 def test_cli_and_import_tubelet_do_not_load_torch():
-    code = ("import sys, contextlib, io\n"
-            "import tubelet\n"
-            "from tubelet.cli import build_parser\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    try:\n"
-            "        build_parser().parse_args(['--help'])\n"
-            "    except SystemExit:\n"
-            "        pass\n"
-            "print(tubelet.__version__, 'torch' in sys.modules)\n")
+    code = (
+        "import sys, contextlib, io\n"
+        "import tubelet\n"
+        "from tubelet.cli import build_parser\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        build_parser().parse_args(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(tubelet.__version__, 'torch' in sys.modules)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0.1.0", "False"]
 
 
 def test_tubelet_cost_runs_without_torch():
-    code = ("import sys\nfrom tubelet.cli import main\nrc = main(['cost', '--frames', '8', '--json'])\n"
-            "sys.stderr.write(str('torch' in sys.modules))\nsys.exit(rc)\n")
+    code = (
+        "import sys\nfrom tubelet.cli import main\nrc = main(['cost', '--frames', '8', '--json'])\n"
+        "sys.stderr.write(str('torch' in sys.modules))\nsys.exit(rc)\n"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0 and r.stderr == "False" and '"tokens": 784' in r.stdout
 
 
 def test_public_api_is_unchanged():
     import tubelet
-    for name in ("load_model", "save_pretrained", "VideoTransformer", "VideoTransformerConfig", "VideoMAE",
-                 "VideoMAEConfig", "CheckpointError", "__version__"):
+
+    for name in (
+        "load_model",
+        "save_pretrained",
+        "VideoTransformer",
+        "VideoTransformerConfig",
+        "VideoMAE",
+        "VideoMAEConfig",
+        "CheckpointError",
+        "__version__",
+    ):
         assert hasattr(tubelet, name) and name in tubelet.__all__
     with pytest.raises(AttributeError):
         tubelet.no_such_thing  # noqa: B018
 
 
 # --- one path for one job -----------------------------------------------------------------------------------------
-WINDOW_MODULES = [m for m in MODULES if not m.startswith(("tubelet.training", "tubelet.lab"))]   # they batch training
-RUNS_A_MODEL = {"fast_forward", "averaged_probabilities"}                                      # data, not windows
+WINDOW_MODULES = [m for m in MODULES if not m.startswith(("tubelet.training", "tubelet.lab"))]  # they batch training
+RUNS_A_MODEL = {"fast_forward", "averaged_probabilities"}  # data, not windows
 
 
 def _batching_nodes(tree: ast.AST) -> list[int]:
     """Lines that cut a list by a batch size or compare a length with one: `x[:batch_size]`, `len(c) == size`."""
+
     def names(node):
-        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | \
-            {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+            n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
+        }
+
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Slice) and {"batch_size", "size"} & names(node):
@@ -193,28 +226,45 @@ def test_exactly_one_module_batches_windows_through_a_model():
 
 
 def test_the_batching_finder_sees_the_old_three_loops():
-    old = ("batch, ready[:] = ready[:self.batch_size], ready[self.batch_size:]\n"
-           "if len(clips) == self.tagger.batch_size:\n    pass\n")
+    old = (
+        "batch, ready[:] = ready[:self.batch_size], ready[self.batch_size:]\n"
+        "if len(clips) == self.tagger.batch_size:\n    pass\n"
+    )
     assert len(_batching_nodes(ast.parse(old))) == 3
 
 
-WEB_IN_PYTHON = re.compile(r"<(?:!doctype|html|head|body|div|span|table|tr|td|th|script|style|svg|rect|line|polyline|"
-                           r"link|meta|main|header|section|figure|video|a)\b|</\w+>|\{[^{}]*:[^{}]*;[^{}]*\}|=>|"
-                           r"\bfunction\s*\(|\bdocument\.|addEventListener", re.I)
+WEB_IN_PYTHON = re.compile(
+    r"<(?:!doctype|html|head|body|div|span|table|tr|td|th|script|style|svg|rect|line|polyline|"
+    r"link|meta|main|header|section|figure|video|a)\b|</\w+>|\{[^{}]*:[^{}]*;[^{}]*\}|=>|"
+    r"\bfunction\s*\(|\bdocument\.|addEventListener",
+    re.I,
+)
 
 
 def _strings(tree: ast.AST) -> list[tuple[int, str]]:
     """Every str constant that is not a docstring."""
-    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
-                  if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and n.body
-                  and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
-    return [(n.lineno, n.value) for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+    docstrings = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+        and isinstance(n.body[0].value, ast.Constant)
+    }
+    return [
+        (n.lineno, n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+    ]
 
 
 def test_no_html_css_or_js_in_python_string_literals():
-    found = [f"{MODULES[name].relative_to(ROOT)}:{line}: {text[:60]!r}" for name in MODULES
-             for line, text in _strings(ast.parse(MODULES[name].read_text())) if WEB_IN_PYTHON.search(text)]
+    found = [
+        f"{MODULES[name].relative_to(ROOT)}:{line}: {text[:60]!r}"
+        for name in MODULES
+        for line, text in _strings(ast.parse(MODULES[name].read_text()))
+        if WEB_IN_PYTHON.search(text)
+    ]
     assert not found, "web code belongs in tubelet/web/templates or static:\n" + "\n".join(found)
 
 

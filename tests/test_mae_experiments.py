@@ -33,10 +33,7 @@ def test_labelled_fraction_is_balanced_seeded_and_keeps_the_dataset_description(
 def test_factor_accuracy_scores_each_half_of_the_label():
     labels = ["square_moves_right", "square_grows", "cross_moves_right", "cross_grows"]
     # rows truth, columns predicted: 4 right; 2 right shape wrong motion; 1 right motion wrong shape; 1 both wrong
-    confusion = [[2, 1, 1, 0],
-                 [0, 2, 0, 0],
-                 [0, 0, 0, 1],
-                 [1, 0, 0, 0]]
+    confusion = [[2, 1, 1, 0], [0, 2, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0]]
     f = me.factor_accuracy(confusion, labels)
     assert f == {"shape": 6 / 8, "motion": 5 / 8}
     assert me.factor_accuracy([[1, 0], [0, 1]], ["static", "pan_left"]) is None
@@ -54,8 +51,22 @@ def test_knn_top1_votes_by_similarity():
 
 def test_toy_preset_efficiency_end_to_end(tmp_path):
     out, runs, data = tmp_path / "docs", tmp_path / "runs", tmp_path / "data"
-    r = run_cli("experiment", "mae-efficiency", "--preset", "toy", "--data", data, "--runs", runs, "--out", out,
-                "--threads", "1", "--device", "cpu")
+    r = run_cli(
+        "experiment",
+        "mae-efficiency",
+        "--preset",
+        "toy",
+        "--data",
+        data,
+        "--runs",
+        runs,
+        "--out",
+        out,
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     report = json.loads((out / "mae-efficiency" / "mae-efficiency.json").read_text())
     toy = PRESETS["toy"]
@@ -79,12 +90,15 @@ def test_toy_preset_efficiency_end_to_end(tmp_path):
         f = s["tube"]["factors"]
         assert s["tube"]["top1"] <= min(f["shape"], f["motion"]) <= max(f["shape"], f["motion"]) <= 1
     assert "| VideoMAE, tube masking | " in md.split("| start | shape right | motion right |")[1]
+
     # the overfitting check trains seed 0's labelled clips with every regularizer of the recipe off
     def recipe(run):
         state = torch.load(runs / "seed0" / run / "checkpoint" / "trainer_state.pt", weights_only=True)
         model = load_model(runs / "seed0" / run / "best")
-        return [state["config"][k] for k in ("data", "crop_scale", "label_smoothing", "symmetries")] + \
-            [model.config.drop_path]
+        return [state["config"][k] for k in ("data", "crop_scale", "label_smoothing", "symmetries")] + [
+            model.config.drop_path
+        ]
+
     assert recipe("scratch-unregularized") == [str(runs / "seed0" / "train_0.5.csv"), 1.0, 0.0, "", 0.0]
     assert recipe("scratch")[1:] == [toy.crop_scale, toy.label_smoothing, "all", toy.drop_path]
     assert report["overfit"]["clips"] == report["seeds"][0]["scratch"]["clips"]
@@ -94,8 +108,24 @@ def test_toy_preset_efficiency_end_to_end(tmp_path):
         assert (out / "mae-efficiency" / png).read_bytes()[:4] == b"\x89PNG"
     # mae-masking re-opens the scratch / tube runs and adds random and frame pretraining
     stamp = (runs / "seed0" / "scratch" / "best" / "model.safetensors").stat().st_mtime_ns
-    r = run_cli("experiment", "mae-masking", "--preset", "toy", "--data", data, "--runs", runs, "--out", out,
-                "--threads", "1", "--device", "cpu", "--seeds", "0")
+    r = run_cli(
+        "experiment",
+        "mae-masking",
+        "--preset",
+        "toy",
+        "--data",
+        data,
+        "--runs",
+        runs,
+        "--out",
+        out,
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+        "--seeds",
+        "0",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     masking = json.loads((out / "mae-masking" / "mae-masking.json").read_text())
     assert masking["maskings"] == ["tube", "random", "frame"] and len(masking["seeds"]) == 1
@@ -127,18 +157,39 @@ def test_cpu_and_gpu_recipes_run_at_toy_size(tmp_path, name):
     # the gpu recipe pretrains once per seed, the cpu recipe once for every seed
     folders = sorted(p["checkpoint"] for p in report["pretraining"])
     assert len(folders) == (len(preset.seeds) if name == "gpu" else 1)
-    assert all((tmp_path / "runs" / f"pretrain-tube-seed{s}").is_dir() == (name == "gpu" or s == 0)
-               for s in preset.seeds)
+    assert all(
+        (tmp_path / "runs" / f"pretrain-tube-seed{s}").is_dir() == (name == "gpu" or s == 0) for s in preset.seeds
+    )
     for s in report["seeds"]:
         assert 0 <= s["tube"]["top1"] <= 1 and s["tube"]["clips"] == s["scratch"]["clips"] > 0
 
 
-@pytest.mark.parametrize("task, described", [("moving-shapes-pan", "the camera drifting"),
-                                             ("moving-shapes-start-stop", "starting and stopping")])
+@pytest.mark.parametrize(
+    "task, described",
+    [("moving-shapes-pan", "the camera drifting"), ("moving-shapes-start-stop", "starting and stopping")],
+)
 def test_other_testbeds_get_their_own_data_runs_and_report(tmp_path, task, described):
     """`--task moving-shapes-pan | moving-shapes-start-stop`: a testbed next to, not over, the fixed-camera one."""
-    r = run_cli("experiment", "mae-masking", "--preset", "toy", "--task", task, "--out", "docs",
-                "--seeds", "0", "--full-labels", "0", "--threads", "1", "--device", "cpu", "-q", cwd=tmp_path)
+    r = run_cli(
+        "experiment",
+        "mae-masking",
+        "--preset",
+        "toy",
+        "--task",
+        task,
+        "--out",
+        "docs",
+        "--seeds",
+        "0",
+        "--full-labels",
+        "0",
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+        "-q",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     info = json.loads((tmp_path / "data" / f"{task}-toy" / "dataset.json").read_text())
     assert info["task"] == task
@@ -155,9 +206,28 @@ def test_other_testbeds_get_their_own_data_runs_and_report(tmp_path, task, descr
 def test_per_frame_tokens_and_another_ratio_get_their_own_runs_and_report(tmp_path):
     """`--tubelet-frames 1 --mask-ratio 0.875`: per-frame tokens, frame masking leaving one frame; the task's
     data is shared, the runs and the report are not."""
-    r = run_cli("experiment", "mae-masking", "--preset", "toy", "--tubelet-frames", "1", "--mask-ratio", "0.875",
-                "--out", "docs", "--seeds", "0", "--full-labels", "0", "--threads", "1", "--device", "cpu", "-q",
-                cwd=tmp_path)
+    r = run_cli(
+        "experiment",
+        "mae-masking",
+        "--preset",
+        "toy",
+        "--tubelet-frames",
+        "1",
+        "--mask-ratio",
+        "0.875",
+        "--out",
+        "docs",
+        "--seeds",
+        "0",
+        "--full-labels",
+        "0",
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+        "-q",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     runs = tmp_path / "runs" / "mae-tubelet1-ratio0.875-toy"
     assert (tmp_path / "data" / "moving-shapes-toy" / "train.csv").exists()
@@ -170,16 +240,23 @@ def test_per_frame_tokens_and_another_ratio_get_their_own_runs_and_report(tmp_pa
     assert report["recipe"]["mask_ratio"] == 0.875 and report["encoder"]["tubelet_size"] == 1
     md = (folder / "mae-masking-tubelet1-ratio0.875.md").read_text()
     assert "1x8x8 tubes" in md and "mask ratio 0.875" in md
-    assert ("Regenerate: `tubelet experiment mae-masking --preset toy --tubelet-frames 1 --mask-ratio 0.875 "
-            "--full-labels 0 --seeds 0`") in md
+    assert (
+        "Regenerate: `tubelet experiment mae-masking --preset toy --tubelet-frames 1 --mask-ratio 0.875 "
+        "--full-labels 0 --seeds 0`"
+    ) in md
     assert not (tmp_path / "docs" / "mae-masking" / "mae-masking.md").exists()
 
 
-@pytest.mark.parametrize("option, value, message", [("--tubelet-frames", "3", "must divide the clip's 8 frames"),
-                                                    ("--patch-size", "5", "must divide the clip's 32 px"),
-                                                    ("--mask-ratio", "1", "strictly between 0 and 1"),
-                                                    ("--frames", "9", "between 1 and the testbed's 8 frames"),
-                                                    ("--frames", "3", "not a whole number of the preset's 2-frame")])
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--tubelet-frames", "3", "must divide the clip's 8 frames"),
+        ("--patch-size", "5", "must divide the clip's 32 px"),
+        ("--mask-ratio", "1", "strictly between 0 and 1"),
+        ("--frames", "9", "between 1 and the testbed's 8 frames"),
+        ("--frames", "3", "not a whole number of the preset's 2-frame"),
+    ],
+)
 def test_bad_token_variants_are_refused_in_one_line(tmp_path, option, value, message):
     r = run_cli("experiment", "mae-masking", "--preset", "toy", option, value, cwd=tmp_path)
     assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
@@ -188,9 +265,30 @@ def test_bad_token_variants_are_refused_in_one_line(tmp_path, option, value, mes
 
 def test_a_finer_grid_runs_at_toy_size(tmp_path):
     """`--patch-size 4 --tubelet-frames 1`: 8 x 8 places a frame, 512 tokens; every masking keeps its share."""
-    r = run_cli("experiment", "mae-efficiency", "--preset", "toy", "--patch-size", "4", "--tubelet-frames", "1",
-                "--mask-ratio", "0.9", "--out", "docs", "--seeds", "0", "--full-labels", "0", "--threads", "1",
-                "--device", "cpu", "-q", cwd=tmp_path)
+    r = run_cli(
+        "experiment",
+        "mae-efficiency",
+        "--preset",
+        "toy",
+        "--patch-size",
+        "4",
+        "--tubelet-frames",
+        "1",
+        "--mask-ratio",
+        "0.9",
+        "--out",
+        "docs",
+        "--seeds",
+        "0",
+        "--full-labels",
+        "0",
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+        "-q",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     runs = tmp_path / "runs" / "mae-tubelet1-patch4-ratio0.9-toy"
     model = load_model(runs / "seed0" / "finetune-tube" / "best")
@@ -203,9 +301,28 @@ def test_a_finer_grid_runs_at_toy_size(tmp_path):
 def test_fewer_frames_spread_over_the_clip_get_their_own_runs_and_report(tmp_path):
     """`--frames 4 --tubelet-frames 1`: 4 instants of each 8-frame clip (frames 1, 3, 5, 7), one token per frame
     and place, so frame masking at 0.75 leaves exactly one instant; one seed's report shows no spread."""
-    r = run_cli("experiment", "mae-masking", "--preset", "toy", "--frames", "4", "--tubelet-frames", "1",
-                "--out", "docs", "--seeds", "0", "--full-labels", "0", "--threads", "1", "--device", "cpu", "-q",
-                cwd=tmp_path)
+    r = run_cli(
+        "experiment",
+        "mae-masking",
+        "--preset",
+        "toy",
+        "--frames",
+        "4",
+        "--tubelet-frames",
+        "1",
+        "--out",
+        "docs",
+        "--seeds",
+        "0",
+        "--full-labels",
+        "0",
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+        "-q",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     runs = tmp_path / "runs" / "mae-frames4-tubelet1-toy"
     for masking in ("tube", "random", "frame"):

@@ -39,10 +39,15 @@ def test_config_round_trips_and_knows_its_grid():
     assert VideoTransformerConfig(num_frames=32, tubelet_size=2).grid == (16, 14, 14)
 
 
-@pytest.mark.parametrize("bad, message", [(dict(scheme="sparse"), "scheme must be one of"),
-                                          (dict(dim=30, heads=4), "not divisible"),
-                                          (dict(image_size=30), "not a multiple of patch_size"),
-                                          (dict(num_frames=5, tubelet_size=2), "not a multiple of tubelet_size")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(scheme="sparse"), "scheme must be one of"),
+        (dict(dim=30, heads=4), "not divisible"),
+        (dict(image_size=30), "not a multiple of patch_size"),
+        (dict(num_frames=5, tubelet_size=2), "not a multiple of tubelet_size"),
+    ],
+)
 def test_bad_configs_fail_with_a_clear_message(bad, message):
     with pytest.raises(ValueError, match=message):
         small_config(**bad)
@@ -69,4 +74,4 @@ def test_native_save_and_load_round_trip(scheme, tmp_path, clip):
         assert torch.equal(model(clip), loaded(clip))
     assert loaded.config == model.config and loaded.preprocessor == model.preprocessor
     assert not loaded.training
-    assert not [p for p in (tmp_path / "m").iterdir() if p.name.startswith(".")]   # no temp files left
+    assert not [p for p in (tmp_path / "m").iterdir() if p.name.startswith(".")]  # no temp files left

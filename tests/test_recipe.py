@@ -15,17 +15,31 @@ from tubelet.video.preprocess import Preprocessor, preprocessor_config
 
 
 def _model(depth=3):
-    cfg = videomae_encoder_config(num_frames=4, image_size=16, patch_size=8, tubelet_size=2, dim=16, depth=depth,
-                                  heads=2, num_labels=3)
+    cfg = videomae_encoder_config(
+        num_frames=4, image_size=16, patch_size=8, tubelet_size=2, dim=16, depth=depth, heads=2, num_labels=3
+    )
     return VideoTransformer(cfg)
 
 
 def test_layer_decay_scales_each_block_from_the_head_down():
     model = _model(depth=3)
-    opt, sched = optimizer_and_schedule(model, lr=1.0, min_lr=0.0, weight_decay=0.05, betas=(0.9, 0.999),
-                                        warmup_epochs=0, steps_per_epoch=10, epochs=1, layer_decay=0.5)
-    base = {name: sched.base_lrs[i] for i, g in enumerate(opt.param_groups) for name, p in model.named_parameters()
-            if any(p is q for q in g["params"])}
+    opt, sched = optimizer_and_schedule(
+        model,
+        lr=1.0,
+        min_lr=0.0,
+        weight_decay=0.05,
+        betas=(0.9, 0.999),
+        warmup_epochs=0,
+        steps_per_epoch=10,
+        epochs=1,
+        layer_decay=0.5,
+    )
+    base = {
+        name: sched.base_lrs[i]
+        for i, g in enumerate(opt.param_groups)
+        for name, p in model.named_parameters()
+        if any(p is q for q in g["params"])
+    }
     assert base["head.weight"] == 1.0 and base["norm.weight"] == 1.0
     assert base["blocks.2.mlp.fc1.weight"] == 0.5 and base["blocks.0.attn.qkv.weight"] == 0.125
     assert base["patch_embed.proj.weight"] == 0.0625
@@ -42,8 +56,16 @@ def test_layer_decay_scales_each_block_from_the_head_down():
 
 
 def test_no_layer_decay_is_two_groups_at_one_rate():
-    opt, _ = optimizer_and_schedule(_model(), lr=1e-3, min_lr=0.0, weight_decay=0.05, betas=(0.9, 0.999),
-                                    warmup_epochs=0, steps_per_epoch=10, epochs=1)
+    opt, _ = optimizer_and_schedule(
+        _model(),
+        lr=1e-3,
+        min_lr=0.0,
+        weight_decay=0.05,
+        betas=(0.9, 0.999),
+        warmup_epochs=0,
+        steps_per_epoch=10,
+        epochs=1,
+    )
     assert len(opt.param_groups) == 2 and {g["lr"] for g in opt.param_groups} == {1e-3}
     assert layer_id("blocks.7.norm1.weight", 12) == 8 and layer_id("pos_embed.table", 12) == 0
     assert layer_id("head.bias", 12) == 13
@@ -93,13 +115,13 @@ def test_random_resized_crop_is_one_box_for_the_whole_clip():
     # a bright square moving right by 2 px a frame on a dark frame
     frames = torch.zeros(4, 4, 3, 16, 16, dtype=torch.uint8)
     for t in range(4):
-        frames[:, t, :, 6:10, 2 + 2 * t:6 + 2 * t] = 255
+        frames[:, t, :, 6:10, 2 + 2 * t : 6 + 2 * t] = 255
     ds = _dataset(0.5, frames)
     crops = [ds.random_resized_crop(i, frames[i]) for i in range(4)]
     assert all(c.shape == (4, 3, 16, 16) and c.dtype == torch.uint8 for c in crops)
     assert any(not torch.equal(c, frames[0]) for c in crops)
-    for c in crops:     # the square keeps moving right in every crop (one box for all frames)
-        mass = c[:, 0].float().sum(1)                               # (T, W) column mass
+    for c in crops:  # the square keeps moving right in every crop (one box for all frames)
+        mass = c[:, 0].float().sum(1)  # (T, W) column mass
         centre = (mass * torch.arange(16)).sum(1) / mass.sum(1).clamp_min(1)
         visible = mass.sum(1) > 0
         assert (centre[visible].diff() > 0).all()

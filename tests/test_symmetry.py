@@ -1,4 +1,5 @@
 """Test-time views: the bundled model's probabilities averaged over its label symmetries, on real footage."""
+
 import pytest
 import torch
 from conftest import run_cli
@@ -12,8 +13,10 @@ from tubelet.video.sampling import sample_times
 from tubelet.video.symmetry import VIEWS, apply_views, averaged_probabilities, model_views, relabel, view_table
 
 LABELS = ["static", "pan_left", "pan_right"]
-SYMS = {"hflip": {"pan_left": "pan_right", "pan_right": "pan_left"},
-        "reverse": {"pan_left": "pan_right", "pan_right": "pan_left"}}
+SYMS = {
+    "hflip": {"pan_left": "pan_right", "pan_right": "pan_left"},
+    "reverse": {"pan_left": "pan_right", "pan_right": "pan_left"},
+}
 
 
 def test_view_table_starts_with_the_clip_and_maps_labels():
@@ -27,6 +30,7 @@ def test_views_form_the_group_the_symmetries_generate():
     """Mirrors and transposition generate the 8 symmetries of a square (not 2^3 distinct subsets); with time
     reversal 16. Declared maps that disagree on the same frames are refused."""
     from tubelet.synth import camera
+
     label2id = {x: i for i, x in enumerate(camera.LABELS)}
     square = {k: camera.SYMMETRIES[k] for k in ("hflip", "vflip", "transpose")}
     table = view_table(square, label2id)
@@ -43,10 +47,10 @@ def test_views_form_the_group_the_symmetries_generate():
 
 
 def test_views_act_on_clips_and_batches_alike():
-    clip = torch.arange(2 * 3 * 4 * 4.0).view(2, 3, 4, 4)           # (T, 3, H, W)
+    clip = torch.arange(2 * 3 * 4 * 4.0).view(2, 3, 4, 4)  # (T, 3, H, W)
     for name in VIEWS:
         one = apply_views([name], clip, time_dim=0)
-        batch = apply_views([name], clip.permute(1, 0, 2, 3)[None], time_dim=2)    # (1, 3, T, H, W)
+        batch = apply_views([name], clip.permute(1, 0, 2, 3)[None], time_dim=2)  # (1, 3, T, H, W)
         assert torch.equal(batch[0].permute(1, 0, 2, 3), one)
     assert torch.equal(apply_views(["reverse"], clip, 0)[0], clip[-1])
 
@@ -64,8 +68,14 @@ def bikes_batch(bundled):
     info = probe(path)
     clips = []
     for start in (0.0, 4.0):
-        got = dict(read_frames(path, sample_times(start, start + 2.0, cfg.num_frames), info,
-                               convert=lambda f, r: pre.frame(to_rgb(f, r))))
+        got = dict(
+            read_frames(
+                path,
+                sample_times(start, start + 2.0, cfg.num_frames),
+                info,
+                convert=lambda f, r: pre.frame(to_rgb(f, r)),
+            )
+        )
         clips.append(torch.stack([got[i] for i in range(cfg.num_frames)]))
     return pre.normalize(torch.stack(clips))
 
@@ -74,7 +84,7 @@ def test_averaged_probabilities_follow_every_view_of_the_input(bundled, bikes_ba
     """The views form a group, so the average is equivariant: a mirrored / reversed clip gets exactly the
     mirrored / reversed labels' probabilities (pan_left <-> pan_right ...), which a single pass does not."""
     table = model_views(bundled)
-    assert table is not None and len(table) == 8            # mirrors and time reversal: 2^3 views
+    assert table is not None and len(table) == 8  # mirrors and time reversal: 2^3 views
     with torch.no_grad():
         base = averaged_probabilities(bundled, bikes_batch, table)
         assert torch.allclose(base.sum(-1), torch.ones(len(base)), atol=1e-5)

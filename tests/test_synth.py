@@ -1,4 +1,5 @@
 """Synthetic datasets: label semantics checked by tracking content on screen, determinism, manifests."""
+
 import csv
 import math
 
@@ -16,7 +17,7 @@ def _dots_scene(H=400, W=600):
     for k in range(8):
         a = 2 * math.pi * k / 8
         x, y = int(W / 2 + 40 * math.cos(a)), int(H / 2 + 40 * math.sin(a))
-        scene[:, y - 2:y + 3, x - 2:x + 3] = 1.0
+        scene[:, y - 2 : y + 3, x - 2 : x + 3] = 1.0
     return scene
 
 
@@ -24,7 +25,7 @@ def _render_track(label, n=12):
     """Render the label's camera path (no shake, no drift) over the dot scene -> (n, 3, 120, 160)."""
     rng = np.random.default_rng(3)
     cx, cy, s, th = camera.camera_path(label, rng, n, fps=10.0, w=160, h=120)
-    cy = cy if label.startswith("tilt") else np.zeros(n)        # drop the secondary drift: test the main motion
+    cy = cy if label.startswith("tilt") else np.zeros(n)  # drop the secondary drift: test the main motion
     cx = cx if label.startswith("pan") else np.zeros(n)
     return camera.render(_dots_scene(), cx, cy, s, th, 160, 120)
 
@@ -48,12 +49,12 @@ def _centroid_track(label, n=12):
 
 
 CHECKS = {
-    "pan_left": lambda d: d[0] > 5,                   # camera turns left: content moves right
-    "pan_right": lambda d: d[0] < -5,                 # content moves left
-    "tilt_up": lambda d: d[1] > 5,                    # camera tilts up: content moves down (y down)
-    "tilt_down": lambda d: d[1] < -5,                 # content moves up
-    "zoom_in": lambda d: d[2] > 1,                    # content grows
-    "zoom_out": lambda d: d[2] < -1,                  # content shrinks
+    "pan_left": lambda d: d[0] > 5,  # camera turns left: content moves right
+    "pan_right": lambda d: d[0] < -5,  # content moves left
+    "tilt_up": lambda d: d[1] > 5,  # camera tilts up: content moves down (y down)
+    "tilt_down": lambda d: d[1] < -5,  # content moves up
+    "zoom_in": lambda d: d[2] > 1,  # content grows
+    "zoom_out": lambda d: d[2] < -1,  # content shrinks
     "static": lambda d: abs(d[0]) < 0.5 and abs(d[1]) < 0.5 and abs(d[2]) < 0.5,
 }
 
@@ -76,12 +77,13 @@ def test_camera_roll_turns_content_the_opposite_way(label, sign):
 def test_each_symmetry_turns_a_label_into_the_motion_its_map_names(name, label):
     """The training augmentation is only honest if a flipped / reversed clip really shows the mapped motion."""
     from tubelet.video.symmetry import VIEWS
+
     track = _dot_stats(VIEWS[name](_render_track(label), 0))
     target = camera.SYMMETRIES[name].get(label, label)
     if target.startswith("roll"):
         sign = 1 if target == "roll_clockwise" else -1
         steps = np.diff(track[:, 3])
-        steps = steps[np.abs(steps) < 0.3]            # skip the jumps where another dot becomes the rightmost
+        steps = steps[np.abs(steps) < 0.3]  # skip the jumps where another dot becomes the rightmost
         assert sign * steps.sum() > 0.01, (name, label, target)
     else:
         assert CHECKS[target](track[-1] - track[0]), (name, label, target, track[-1] - track[0])
@@ -122,7 +124,7 @@ def test_synth_writes_real_mp4s_and_manifests_and_resumes(tmp_path):
     (tmp_path / "d" / row["path"]).unlink()
     synthesize("camera-motion", tmp_path / "d", clips=18, seed=2, workers=1, progress=False)
     after = {p: p.stat().st_mtime_ns for p in (tmp_path / "d").rglob("*.mp4")}
-    assert set(after) == set(before) and sum(after[p] != before[p] for p in before) == 1   # only the missing one remade
+    assert set(after) == set(before) and sum(after[p] != before[p] for p in before) == 1  # only the missing one remade
 
 
 def test_same_seed_same_pixels():
@@ -136,8 +138,14 @@ def test_unknown_task_and_too_few_clips(tmp_path):
         synthesize("dance", tmp_path, 10)
     with pytest.raises(ValueError, match="at least 9 clips"):
         synthesize("camera-motion", tmp_path, 3)
-    assert set(TASKS) == {"camera-motion", "temporal-order", "moving-shapes", "moving-shapes-pan",
-                          "moving-shapes-start-stop", "moving-shapes-brief"}
+    assert set(TASKS) == {
+        "camera-motion",
+        "temporal-order",
+        "moving-shapes",
+        "moving-shapes-pan",
+        "moving-shapes-start-stop",
+        "moving-shapes-brief",
+    }
 
 
 def _global_shift(a, b):

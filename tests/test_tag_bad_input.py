@@ -1,4 +1,5 @@
 """Every bad input: one clear line on stderr, a non-zero exit, no traceback, no partial output file."""
+
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from videos import BIKES, random_bytes, truncate, unreadable, write_audio_only, 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     from tiny_model import save_tiny_model
+
     return save_tiny_model(tmp_path_factory.mktemp("model") / "tiny")
 
 
@@ -76,8 +78,23 @@ def test_unreadable_permissions(model_dir, tmp_path):
     os.chmod(tmp_path, 0o777)
     shutil.copytree(model_dir, tmp_path / "model")
     os.chmod(tmp_path / "model", 0o755)
-    cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-m", "tubelet",
-           "tag", str(video), "--model", str(tmp_path / "model"), "-o", str(tmp_path / "out.json"), "--format", "json"]
+    cmd = [
+        "setpriv",
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        sys.executable,
+        "-m",
+        "tubelet",
+        "tag",
+        str(video),
+        "--model",
+        str(tmp_path / "model"),
+        "-o",
+        str(tmp_path / "out.json"),
+        "--format",
+        "json",
+    ]
     parents = [p for p in [tmp_path, *tmp_path.parents] if str(p).startswith("/tmp/")]
     modes = {p: p.stat().st_mode for p in parents}
     try:
@@ -107,9 +124,14 @@ def test_output_path_in_a_missing_folder(model_dir, tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
-@pytest.mark.parametrize("args, message", [(["--window", "0"], "must be positive"),
-                                           (["--window", "soon"], "--window takes seconds or 'file'"),
-                                           (["--batch-size", "0"], "--batch-size must be at least 1")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--window", "0"], "must be positive"),
+        (["--window", "soon"], "--window takes seconds or 'file'"),
+        (["--batch-size", "0"], "--batch-size must be at least 1"),
+    ],
+)
 def test_bad_options(model_dir, args, message):
     r = run_cli("tag", BIKES, "--model", model_dir, *args)
     assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1
@@ -117,6 +139,7 @@ def test_bad_options(model_dir, args, message):
 
 def test_no_default_model_yet_is_a_clear_error(tmp_path):
     from tubelet.checkpoints.bundled import bundled_model_path
+
     if bundled_model_path() is not None:
         pytest.skip("a default model is bundled")
     r = run_cli("tag", BIKES)

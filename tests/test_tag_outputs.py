@@ -1,4 +1,5 @@
 """`tubelet tag` as people use it: formats, many files, progress, resume after Ctrl-C, the HTML page in Chromium."""
+
 import csv
 import io
 import json
@@ -17,6 +18,7 @@ from videos import BIKES, BUNNY, CARPHONE, write_video
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     from tiny_model import save_tiny_model
+
     return save_tiny_model(tmp_path_factory.mktemp("model") / "tiny")
 
 
@@ -33,8 +35,20 @@ def test_table_shows_labels_and_timeline(model_dir):
 
 
 def test_json_document(model_dir, tmp_path):
-    tag(model_dir, BIKES, "--window", "2", "--stride", "1", "--top-k", "3", "--format", "json",
-        "-o", tmp_path / "r.json")
+    tag(
+        model_dir,
+        BIKES,
+        "--window",
+        "2",
+        "--stride",
+        "1",
+        "--top-k",
+        "3",
+        "--format",
+        "json",
+        "-o",
+        tmp_path / "r.json",
+    )
     doc = json.loads((tmp_path / "r.json").read_text())
     assert set(doc) == {"file", "duration", "model", "labels", "windows", "segments"}
     assert doc["file"] == str(BIKES) and doc["duration"] == 10.0 and len(doc["windows"]) == 9
@@ -104,18 +118,35 @@ def test_progress_bar_shows_files_windows_rate_and_eta(model_dir):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_keeps_finished_files_and_resume_finishes(model_dir, tmp_path, sig):
     inputs = []
-    for i in range(12):         # many files, so the run is still going when the interrupt lands (the model is tiny)
+    for i in range(12):  # many files, so the run is still going when the interrupt lands (the model is tiny)
         inputs.append(shutil.copy(BUNNY, tmp_path / f"clip{i}.mp4"))
     out = tmp_path / "tags.jsonl"
-    cmd = [sys.executable, "-m", "tubelet", "tag", "--model", str(model_dir), *map(str, inputs), "--window", "0.5",
-           "--stride", "0.25", "--format", "jsonl", "-o", str(out), "--progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tubelet",
+        "tag",
+        "--model",
+        str(model_dir),
+        *map(str, inputs),
+        "--window",
+        "0.5",
+        "--stride",
+        "0.25",
+        "--format",
+        "jsonl",
+        "-o",
+        str(out),
+        "--progress",
+    ]
     # a job started in the background (`cmd &`, nohup) inherits SIGINT ignored, and Python then never raises
     # KeyboardInterrupt; give the child the default disposition a user's terminal gives it
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    )
     seen = b""
-    while b"file 3/12" not in seen:                     # two files done: interrupt during the third
-        chunk = os.read(proc.stderr.fileno(), 65536)    # whatever is there: reading lags the run as little as possible
+    while b"file 3/12" not in seen:  # two files done: interrupt during the third
+        chunk = os.read(proc.stderr.fileno(), 65536)  # whatever is there: reading lags the run as little as possible
         assert chunk, f"the run ended before it could be interrupted: {seen.decode()[-300:]}"
         seen += chunk
     proc.send_signal(sig)
@@ -124,17 +155,31 @@ def test_interrupt_keeps_finished_files_and_resume_finishes(model_dir, tmp_path,
     assert "interrupted after" in rest and "--resume" in rest and "Traceback" not in rest
     done = [json.loads(line)["file"] for line in out.read_text().splitlines()]
     assert 2 <= len(done) < 12 and not list(tmp_path.glob(".tags.jsonl*"))
-    r = run_cli("tag", "--model", model_dir, *inputs, "--window", "0.5", "--stride", "0.25", "--format", "jsonl",
-                "-o", out, "--resume")
+    r = run_cli(
+        "tag",
+        "--model",
+        model_dir,
+        *inputs,
+        "--window",
+        "0.5",
+        "--stride",
+        "0.25",
+        "--format",
+        "jsonl",
+        "-o",
+        out,
+        "--resume",
+    )
     assert r.returncode == 0, r.stderr
     files = [json.loads(line)["file"] for line in out.read_text().splitlines()]
-    assert sorted(files) == sorted(map(str, inputs)) and files[:len(done)] == done
+    assert sorted(files) == sorted(map(str, inputs)) and files[: len(done)] == done
 
 
 def test_html_page_in_headless_chromium(model_dir, tmp_path):
     """Load the page in a real browser: the video resolves by relative path, the plot and segments are
     there, clicking a segment seeks the video. Leaves a screenshot beside the page."""
     from playwright.sync_api import sync_playwright
+
     browser_path = chromium_path()
     media = tmp_path / "media"
     media.mkdir()
@@ -146,9 +191,17 @@ def test_html_page_in_headless_chromium(model_dir, tmp_path):
     html = report.read_text()
     assert 'src="../media/bikes%20clip.mp4"' in html and "<script src" not in html and "http" not in html
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=browser_path,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(report.as_uri())
         page.wait_for_selector("body[data-ready='1']")
@@ -165,5 +218,6 @@ def test_html_page_in_headless_chromium(model_dir, tmp_path):
         browser.close()
     import numpy as np
     from PIL import Image
+
     img = np.asarray(Image.open(shot).convert("L"))
-    assert img.shape[1] == 1280 and img.std() > 20          # a rendered page, not a blank one
+    assert img.shape[1] == 1280 and img.std() > 20  # a rendered page, not a blank one

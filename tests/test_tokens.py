@@ -31,9 +31,14 @@ def test_tubelet_of_one_frame_is_timesformer_per_frame_patch_embedding():
     torch.testing.assert_close(tokens, per_frame, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("shape, message", [((2, 3, 4, 32), "expected a video tensor"),
-                                            ((2, 1, 4, 32, 32), "expected 3 channels"),
-                                            ((2, 3, 3, 32, 32), "does not tile")])
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((2, 3, 4, 32), "expected a video tensor"),
+        ((2, 1, 4, 32, 32), "expected 3 channels"),
+        ((2, 3, 3, 32, 32), "does not tile"),
+    ],
+)
 def test_tubelet_embed_rejects_bad_shapes_with_a_clear_message(shape, message):
     with pytest.raises(ValueError, match=message):
         TubeletEmbed(dim=8, patch_size=8, tubelet_size=2)(torch.randn(*shape))
@@ -41,6 +46,7 @@ def test_tubelet_embed_rejects_bad_shapes_with_a_clear_message(shape, message):
 
 def test_sinusoid_table_matches_videomae_bit_for_bit():
     from transformers.models.videomae.modeling_videomae import get_sinusoid_encoding_table
+
     assert torch.equal(sinusoid_table(1568, 768), get_sinusoid_encoding_table(1568, 768))
 
 
@@ -53,7 +59,7 @@ def test_space_time_positions_add_space_by_location_and_time_by_frame():
     t, h, w = cfg.grid
     x = torch.zeros(1, 1 + t * h * w, cfg.dim)
     out = pos(x, cfg.grid)
-    torch.testing.assert_close(out[0, 0], pos.space[0, 0])                      # class token: space[0] only
+    torch.testing.assert_close(out[0, 0], pos.space[0, 0])  # class token: space[0] only
     f, j = 2, 5
     torch.testing.assert_close(out[0, 1 + f * h * w + j], pos.space[0, 1 + j] + pos.time[0, f])
 
@@ -75,6 +81,7 @@ def test_conv_stem_gives_the_same_token_grid_as_the_tubelet():
 def test_conv_stem_models_save_in_tubelet_format(tmp_path):
     from tubelet import VideoTransformer, load_model, save_pretrained
     from tubelet.checkpoints.convert import hf_architecture
+
     model = VideoTransformer(small_config(scheme="joint", tubelet_size=2, patch_size=16, stem="conv")).eval()
     assert hf_architecture(model) is None
     save_pretrained(model, tmp_path / "m")

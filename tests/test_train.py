@@ -1,4 +1,5 @@
 """`tubelet train` on real MP4 files made by `tubelet synth`: learning, metrics, resume after kill -9, DDP."""
+
 import json
 import os
 import shutil
@@ -32,11 +33,11 @@ def test_train_writes_a_model_metrics_and_a_confusion_matrix(dataset, tmp_path):
     history = metrics["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3] and history[-1]["train_loss"] < history[0]["train_loss"]
     assert {"val_top1", "val_top5"} <= set(history[0])
-    assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"     # loss and top-1 per epoch
+    assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"  # loss and top-1 per epoch
     conf = metrics["test"]["confusion"]
     assert len(conf) == 10 and sum(map(sum, conf)) == metrics["test"]["clips"] == 6
     model = load_model(tmp_path / "run" / "best")
-    assert list(model.config.id2label.values())[:2] == ["moves_right", "moves_left"]   # the dataset's label order
+    assert list(model.config.id2label.values())[:2] == ["moves_right", "moves_left"]  # the dataset's label order
     assert model.preprocessor["tubelet_window_seconds"] == 2.0
     tagged = run_cli("tag", dataset / "test.csv", "--model", tmp_path / "run" / "best")  # a csv is no video: error
     assert tagged.returncode != 0 and "Traceback" not in tagged.stderr
@@ -64,14 +65,24 @@ def test_resume_after_kill_equals_an_uninterrupted_run(dataset, tmp_path):
 
 
 def test_ddp_with_two_cpu_processes_on_gloo(dataset, tmp_path):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-           "-m", "tubelet", *map(str, train_args(dataset, tmp_path / "ddp", epochs=2))]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29517",
+        "-m",
+        "tubelet",
+        *map(str, train_args(dataset, tmp_path / "ddp", epochs=2)),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "world size 2" in r.stdout and r.stdout.count("training joint") == 1   # rank 0 alone reports
+    assert "world size 2" in r.stdout and r.stdout.count("training joint") == 1  # rank 0 alone reports
     steps = int(r.stdout.split(" steps, world size")[0].rsplit("x ", 1)[1])
-    assert steps == 3                               # 48 training clips / (8 per batch x 2 processes)
+    assert steps == 3  # 48 training clips / (8 per batch x 2 processes)
     assert load_model(tmp_path / "ddp" / "best").config.num_labels == 10
 
 
@@ -87,11 +98,16 @@ def test_folder_per_class_layout(dataset, tmp_path):
     assert sorted(labels) == ["grows", "moves_right", "still_circle"]
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda d: None, "no such dataset"),
-    (lambda d: (d.mkdir(), (d / "train.csv").write_text("file,y\na.mp4,x\n")),
-     "needs a header with 'path' and 'label'"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: None, "no such dataset"),
+        (
+            lambda d: (d.mkdir(), (d / "train.csv").write_text("file,y\na.mp4,x\n")),
+            "needs a header with 'path' and 'label'",
+        ),
+    ],
+)
 def test_bad_datasets_are_one_line_errors(tmp_path, make, message):
     data = tmp_path / "d"
     make(data)

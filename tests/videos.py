@@ -1,5 +1,6 @@
 """Real video files for tests, encoded with PyAV. Frame i is a flat grey of level(i), so which frame the
 decoder handed back can be read from the pixels, and a small square moves so frames are not all alike."""
+
 from __future__ import annotations
 
 import os
@@ -28,12 +29,24 @@ def frame_image(i: int, w: int, h: int) -> np.ndarray:
     img = np.full((h, w, 3), level(i), np.uint8)
     s = max(2, min(w, h) // 8)
     x = (i * 3) % max(1, w - s)
-    img[:s, x:x + s] = (255, 0, 0)
+    img[:s, x : x + s] = (255, 0, 0)
     return img
 
 
-def write_video(path, n=20, w=64, h=48, rate=10, codec="libx264", pix_fmt="yuv420p", rotation=None,
-                times=None, options=None, container_options=None, image=frame_image):
+def write_video(
+    path,
+    n=20,
+    w=64,
+    h=48,
+    rate=10,
+    codec="libx264",
+    pix_fmt="yuv420p",
+    rotation=None,
+    times=None,
+    options=None,
+    container_options=None,
+    image=frame_image,
+):
     """Encode n frames. `times` (seconds) gives each frame's timestamp: variable frame rate."""
     path = Path(path)
     with av.open(str(path), "w", options=container_options or {}) as c:
@@ -44,7 +57,7 @@ def write_video(path, n=20, w=64, h=48, rate=10, codec="libx264", pix_fmt="yuv42
             s.codec_context.time_base = Fraction(1, 1000)
         if rotation is not None:
             s.set_display_rotation(rotation)
-        if pix_fmt.startswith("gray"):       # our grey pixels are full range: say so, or decoders expand 16-235
+        if pix_fmt.startswith("gray"):  # our grey pixels are full range: say so, or decoders expand 16-235
             s.codec_context.color_range = av.video.reformatter.ColorRange.JPEG
         src_fmt = "gray" if pix_fmt.startswith("gray") else "rgb24"
         for i in range(n):
@@ -79,6 +92,7 @@ def write_audio_only(path, seconds=1.0):
 
 def write_image(path):
     from PIL import Image
+
     Image.fromarray(frame_image(3, 64, 48)).save(path, format="PNG")
     return Path(path)
 

@@ -10,6 +10,7 @@ torch until a model is needed. The packages follow the data:
     video/ (decode, sampling, preprocess) -> modeling/ -> tag/ (tagger, writers)
     synth/ or your folder -> training/ (data, loop) -> checkpoints/ -> tag/
 """
+
 from importlib import import_module
 
 from .constants import VERSION as __version__
@@ -30,7 +31,7 @@ __all__ = [*_EXPORTS, "__version__"]
 def __getattr__(name: str):
     if name in _EXPORTS:
         value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value          # later lookups skip this function
+        globals()[name] = value  # later lookups skip this function
         return value
     raise AttributeError(f"module 'tubelet' has no attribute {name!r}")
 

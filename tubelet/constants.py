@@ -13,7 +13,7 @@ POOLINGS = ("cls", "mean")
 STEMS = ("linear", "conv")
 ACTIVATIONS = ("gelu", "gelu_tanh")
 ATTENTION_IMPLS = ("sdpa", "explicit")
-MASKINGS = ("tube", "random", "frame")          # VideoMAE: which tokens a mask hides (modeling/masking.py)
+MASKINGS = ("tube", "random", "frame")  # VideoMAE: which tokens a mask hides (modeling/masking.py)
 
 # --- synthetic data (`tubelet synth`; synth/__init__.py maps each name to its module) -----------------------
 MAE_TASKS = ("moving-shapes", "moving-shapes-pan", "moving-shapes-start-stop", "moving-shapes-brief")  # VideoMAE
@@ -24,8 +24,8 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 # --- keys tubelet adds to a checkpoint's preprocessor_config.json -------------------------------------------
-WINDOW_SECONDS_KEY = "tubelet_window_seconds"   # the window `tag` uses by default (a model trained on short clips)
-TEST_VIEWS_KEY = "tubelet_test_views"           # label symmetries to average over at inference (video/symmetry.py)
+WINDOW_SECONDS_KEY = "tubelet_window_seconds"  # the window `tag` uses by default (a model trained on short clips)
+TEST_VIEWS_KEY = "tubelet_test_views"  # label symmetries to average over at inference (video/symmetry.py)
 
 # --- tagging ------------------------------------------------------------------------------------------------
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "srt", "vtt", "html")

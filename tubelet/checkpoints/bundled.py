@@ -1,5 +1,6 @@
 """The model `tubelet tag` uses when --model is not given: shipped inside the package (tubelet/models/), so it
 works offline."""
+
 from __future__ import annotations
 
 from pathlib import Path

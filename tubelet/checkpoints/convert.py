@@ -9,6 +9,7 @@ The converters call the models, never the reverse: a model knows no file format 
 tubelet's own format is the same folder layout with `"model_type": "tubelet"` in config.json and
 tubelet's parameter names in model.safetensors.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,9 @@ def load_model(path_or_id: str | os.PathLike, device: str | torch.device | None 
     cfg_json = read_json(folder / "config.json")
     model_type = cfg_json.get("model_type")
     if model_type != "tubelet" and model_type not in CONVERTERS:
-        raise CheckpointError(f"unsupported model_type {model_type!r} in {folder / 'config.json'}; "
-                              f"supported: {SUPPORTED}")
+        raise CheckpointError(
+            f"unsupported model_type {model_type!r} in {folder / 'config.json'}; supported: {SUPPORTED}"
+        )
     state = read_state_dict(folder)
     if model_type == "tubelet":
         model = _load_native(cfg_json, state)
@@ -86,8 +88,9 @@ def save_pretrained(model: torch.nn.Module, directory: str | os.PathLike, format
         raise ValueError("format must be auto, hf or tubelet")
     arch = hf_architecture(model) if format != "tubelet" else None
     if format == "hf" and arch is None:
-        raise CheckpointError("this model has no transformers counterpart (e.g. the factorized encoder); "
-                              "use format='tubelet'")
+        raise CheckpointError(
+            "this model has no transformers counterpart (e.g. the factorized encoder); use format='tubelet'"
+        )
     preprocessor = getattr(model, "preprocessor", None)
     if arch:
         conv = next(c for c in CONVERTERS.values() if arch in c.ARCHITECTURES)
@@ -97,6 +100,10 @@ def save_pretrained(model: torch.nn.Module, directory: str | os.PathLike, format
     name = type(model).__name__
     if name not in NATIVE:
         raise CheckpointError(f"cannot save a {name}")
-    config = {"model_type": "tubelet", "architectures": [name], "tubelet_version": VERSION,
-              "tubelet_config": model.config.to_dict()}
+    config = {
+        "model_type": "tubelet",
+        "architectures": [name],
+        "tubelet_version": VERSION,
+        "tubelet_config": model.config.to_dict(),
+    }
     return write_checkpoint(Path(directory), config, model.state_dict(), preprocessor)

@@ -5,6 +5,7 @@ A folder holds `config.json`, weights as `model.safetensors` (or sharded with
 code in it runs), and optionally `preprocessor_config.json`. A Hugging Face hub id resolves through
 `huggingface_hub`'s standard cache and works offline (`HF_HUB_OFFLINE=1`) once cached.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,12 @@ class CheckpointError(TubeletError):
     """A checkpoint that cannot be found, read or understood; the message is one line for the user."""
 
 
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                "pytorch_model.bin.index.json")
+WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
 
 
 def resolve(path_or_id: str | os.PathLike) -> Path:
@@ -64,6 +69,7 @@ def _read_one(path: Path) -> dict[str, torch.Tensor]:
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
+
             return load_file(str(path))
         sd = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as e:
@@ -91,6 +97,7 @@ def read_state_dict(folder: Path) -> dict[str, torch.Tensor]:
 def write_checkpoint(folder: Path, config: dict, state: dict[str, torch.Tensor], preprocessor: dict | None) -> Path:
     """Weights first, config last: a folder whose config.json exists is complete."""
     from safetensors.torch import save_file
+
     folder = Path(folder)
     state = {k: v.detach().contiguous().cpu() for k, v in state.items()}
     atomic_write(folder / "model.safetensors", lambda p: save_file(state, str(p), metadata={"format": "pt"}))

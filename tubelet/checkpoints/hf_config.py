@@ -1,4 +1,5 @@
 """Config fields the Hugging Face VideoMAE, TimeSformer and ViViT configs share, in both directions."""
+
 from __future__ import annotations
 
 from ..modeling.config import VideoTransformerConfig
@@ -29,23 +30,42 @@ def common_from_hf(hf: dict, defaults: dict) -> dict:
     g = {**defaults, **hf}
     dim = int(g["hidden_size"])
     id2label = {int(k): v for k, v in (hf.get("id2label") or {}).items()}
-    return dict(image_size=square(g["image_size"], "image_size"), num_frames=int(g["num_frames"]),
-                num_channels=int(g["num_channels"]), dim=dim, depth=int(g["num_hidden_layers"]),
-                heads=int(g["num_attention_heads"]), mlp_ratio=int(g["intermediate_size"]) / dim,
-                activation=activation_from_hf(g["hidden_act"]), norm_eps=float(g["layer_norm_eps"]),
-                dropout=float(g.get("hidden_dropout_prob", 0.0)),
-                attn_dropout=float(g.get("attention_probs_dropout_prob", 0.0)),
-                id2label=id2label, num_labels=len(id2label))
+    return dict(
+        image_size=square(g["image_size"], "image_size"),
+        num_frames=int(g["num_frames"]),
+        num_channels=int(g["num_channels"]),
+        dim=dim,
+        depth=int(g["num_hidden_layers"]),
+        heads=int(g["num_attention_heads"]),
+        mlp_ratio=int(g["intermediate_size"]) / dim,
+        activation=activation_from_hf(g["hidden_act"]),
+        norm_eps=float(g["layer_norm_eps"]),
+        dropout=float(g.get("hidden_dropout_prob", 0.0)),
+        attn_dropout=float(g.get("attention_probs_dropout_prob", 0.0)),
+        id2label=id2label,
+        num_labels=len(id2label),
+    )
 
 
 def common_to_hf(cfg: VideoTransformerConfig, model_type: str, architecture: str, tanh_name: str) -> dict:
-    return dict(model_type=model_type, architectures=[architecture], image_size=cfg.image_size,
-                num_frames=cfg.num_frames, num_channels=cfg.num_channels, hidden_size=cfg.dim,
-                num_hidden_layers=cfg.depth, num_attention_heads=cfg.heads, intermediate_size=cfg.mlp_dim,
-                hidden_act="gelu" if cfg.activation == "gelu" else tanh_name, layer_norm_eps=cfg.norm_eps,
-                hidden_dropout_prob=cfg.dropout, attention_probs_dropout_prob=cfg.attn_dropout,
-                id2label={str(k): v for k, v in cfg.id2label.items()}, label2id=cfg.label2id,
-                torch_dtype="float32")
+    return dict(
+        model_type=model_type,
+        architectures=[architecture],
+        image_size=cfg.image_size,
+        num_frames=cfg.num_frames,
+        num_channels=cfg.num_channels,
+        hidden_size=cfg.dim,
+        num_hidden_layers=cfg.depth,
+        num_attention_heads=cfg.heads,
+        intermediate_size=cfg.mlp_dim,
+        hidden_act="gelu" if cfg.activation == "gelu" else tanh_name,
+        layer_norm_eps=cfg.norm_eps,
+        hidden_dropout_prob=cfg.dropout,
+        attention_probs_dropout_prob=cfg.attn_dropout,
+        id2label={str(k): v for k, v in cfg.id2label.items()},
+        label2id=cfg.label2id,
+        torch_dtype="float32",
+    )
 
 
 def head_matches(cfg: VideoTransformerConfig) -> bool:

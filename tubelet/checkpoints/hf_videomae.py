@@ -9,6 +9,7 @@ tubelet writes the union: `q_bias` / `v_bias` for the releases that read those, 
 `key.bias` (zeros) and `value.bias` (= v_bias) for 5.17, which would otherwise leave its biases at zero; every
 release ignores the names it does not use, and 5.18+ map both spellings onto the same tensor with equal values.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,12 +23,27 @@ from .rename import HF_VIT_LAYER, fuse_qkv, invert, layer_map, load_exact, renam
 
 MODEL_TYPE = "videomae"
 ARCHITECTURES = ("VideoMAEForVideoClassification", "VideoMAEModel", "VideoMAEForPreTraining")
-DEFAULTS = dict(image_size=224, patch_size=16, num_channels=3, num_frames=16, tubelet_size=2, hidden_size=768,
-                num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072, hidden_act="gelu",
-                layer_norm_eps=1e-12, qkv_bias=True, use_mean_pooling=True, decoder_num_attention_heads=6,
-                decoder_hidden_size=384, decoder_num_hidden_layers=4, decoder_intermediate_size=1536,
-                norm_pix_loss=True)
-FC_NORM_EPS = 1e-5          # fc_norm and the decoder norm are plain nn.LayerNorm: default eps
+DEFAULTS = dict(
+    image_size=224,
+    patch_size=16,
+    num_channels=3,
+    num_frames=16,
+    tubelet_size=2,
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    hidden_act="gelu",
+    layer_norm_eps=1e-12,
+    qkv_bias=True,
+    use_mean_pooling=True,
+    decoder_num_attention_heads=6,
+    decoder_hidden_size=384,
+    decoder_num_hidden_layers=4,
+    decoder_intermediate_size=1536,
+    norm_pix_loss=True,
+)
+FC_NORM_EPS = 1e-5  # fc_norm and the decoder norm are plain nn.LayerNorm: default eps
 BIAS_SPELLINGS = {"q_bias": "query.bias", "v_bias": "value.bias"}
 
 
@@ -47,19 +63,28 @@ def encoder_config(hf: dict, with_head: bool) -> VideoTransformerConfig:
     if not with_head:
         common.update(id2label={}, num_labels=0)
     return VideoTransformerConfig(
-        **common, patch_size=square(g["patch_size"], "patch_size"), tubelet_size=int(g["tubelet_size"]),
-        scheme="joint", pos_embed="sincos", class_token=False, pooling="mean" if mean_pool else "cls",
-        qkv_bias=bool(g.get("qv_bias", g["qkv_bias"])), key_bias=False,
-        head_norm_eps=FC_NORM_EPS if mean_pool else None)
+        **common,
+        patch_size=square(g["patch_size"], "patch_size"),
+        tubelet_size=int(g["tubelet_size"]),
+        scheme="joint",
+        pos_embed="sincos",
+        class_token=False,
+        pooling="mean" if mean_pool else "cls",
+        qkv_bias=bool(g.get("qv_bias", g["qkv_bias"])),
+        key_bias=False,
+        head_norm_eps=FC_NORM_EPS if mean_pool else None,
+    )
 
 
 def _encoder_map(cfg: VideoTransformerConfig, prefix: str, with_head: bool) -> dict[str, str]:
-    m = {"patch_embed.proj": f"{prefix}embeddings.patch_embeddings.projection",
-         **layer_map("blocks", f"{prefix}encoder.layer", cfg.depth, HF_VIT_LAYER)}
+    m = {
+        "patch_embed.proj": f"{prefix}embeddings.patch_embeddings.projection",
+        **layer_map("blocks", f"{prefix}encoder.layer", cfg.depth, HF_VIT_LAYER),
+    }
     if cfg.pooling == "cls":
-        m["norm"] = f"{prefix}layernorm"          # use_mean_pooling=False: a final norm on the sequence
+        m["norm"] = f"{prefix}layernorm"  # use_mean_pooling=False: a final norm on the sequence
     elif with_head:
-        m["norm"] = "fc_norm"                     # mean pooling: the norm follows the pooling
+        m["norm"] = "fc_norm"  # mean pooling: the norm follows the pooling
     if with_head:
         m["head"] = "classifier"
     return m
@@ -67,9 +92,14 @@ def _encoder_map(cfg: VideoTransformerConfig, prefix: str, with_head: bool) -> d
 
 def _pretraining_map(cfg: VideoMAEConfig) -> dict[str, str]:
     enc = {f"encoder.{k}": v for k, v in _encoder_map(cfg.encoder, "videomae.", False).items()}
-    return {**enc, "encoder_to_decoder": "encoder_to_decoder", "mask_token": "mask_token",
-            **layer_map("decoder_blocks", "decoder.decoder_layers", cfg.decoder_depth, HF_VIT_LAYER),
-            "decoder_norm": "decoder.norm", "decoder_pred": "decoder.head"}
+    return {
+        **enc,
+        "encoder_to_decoder": "encoder_to_decoder",
+        "mask_token": "mask_token",
+        **layer_map("decoder_blocks", "decoder.decoder_layers", cfg.decoder_depth, HF_VIT_LAYER),
+        "decoder_norm": "decoder.norm",
+        "decoder_pred": "decoder.head",
+    }
 
 
 def attention_biases_to_tubelet(state: dict) -> dict:
@@ -96,11 +126,15 @@ def load(hf: dict, state: dict, arch: str):
     if arch == "VideoMAEForPreTraining":
         g = {**DEFAULTS, **hf}
         dec_dim = int(g["decoder_hidden_size"])
-        cfg = VideoMAEConfig(encoder=encoder_config(hf, with_head=False), decoder_dim=dec_dim,
-                             decoder_depth=int(g["decoder_num_hidden_layers"]),
-                             decoder_heads=int(g["decoder_num_attention_heads"]),
-                             decoder_mlp_ratio=int(g["decoder_intermediate_size"]) / dec_dim,
-                             decoder_norm_eps=FC_NORM_EPS, norm_pix_loss=bool(g["norm_pix_loss"]))
+        cfg = VideoMAEConfig(
+            encoder=encoder_config(hf, with_head=False),
+            decoder_dim=dec_dim,
+            decoder_depth=int(g["decoder_num_hidden_layers"]),
+            decoder_heads=int(g["decoder_num_attention_heads"]),
+            decoder_mlp_ratio=int(g["decoder_intermediate_size"]) / dec_dim,
+            decoder_norm_eps=FC_NORM_EPS,
+            norm_pix_loss=bool(g["norm_pix_loss"]),
+        )
         model, mapping = VideoMAE(cfg), _pretraining_map(cfg)
     else:
         with_head = arch == "VideoMAEForVideoClassification"
@@ -109,8 +143,11 @@ def load(hf: dict, state: dict, arch: str):
         prefix = "videomae." if any(k.startswith("videomae.") for k in state) else ""
         model, mapping = VideoTransformer(cfg), _encoder_map(cfg, prefix, with_head)
     # tubelet always has a final norm; a mean-pooling VideoMAE without a head has none (it stays identity-initialised)
-    unused_norm = [k for k in model.state_dict() if k.endswith(("norm.weight", "norm.bias"))
-                   and not k.startswith(("blocks", "decoder_blocks"))]
+    unused_norm = [
+        k
+        for k in model.state_dict()
+        if k.endswith(("norm.weight", "norm.bias")) and not k.startswith(("blocks", "decoder_blocks"))
+    ]
     return load_exact(model, rename(state, invert(mapping)), may_be_missing=unused_norm)
 
 
@@ -139,10 +176,13 @@ def export(model, arch: str) -> tuple[dict, dict]:
         mapping = _pretraining_map(c)
         if enc.pooling == "mean":
             state = {k: v for k, v in state.items() if not k.startswith("encoder.norm.")}
-        extra = dict(decoder_hidden_size=c.decoder_dim, decoder_num_hidden_layers=c.decoder_depth,
-                     decoder_num_attention_heads=c.decoder_heads,
-                     decoder_intermediate_size=c.decoder_block_config.mlp_dim,
-                     norm_pix_loss=c.norm_pix_loss)
+        extra = dict(
+            decoder_hidden_size=c.decoder_dim,
+            decoder_num_hidden_layers=c.decoder_depth,
+            decoder_num_attention_heads=c.decoder_heads,
+            decoder_intermediate_size=c.decoder_block_config.mlp_dim,
+            norm_pix_loss=c.norm_pix_loss,
+        )
     else:
         enc = model.config
         with_head = arch == "VideoMAEForVideoClassification"
@@ -151,8 +191,14 @@ def export(model, arch: str) -> tuple[dict, dict]:
             state = {k: v for k, v in state.items() if not k.startswith("norm.")}
         extra = {}
     hf = common_to_hf(enc, MODEL_TYPE, arch, "gelu_pytorch_tanh")
-    hf.update(patch_size=enc.patch_size, tubelet_size=enc.tubelet_size, qkv_bias=enc.qkv_bias, qv_bias=enc.qkv_bias,
-              use_mean_pooling=enc.pooling == "mean", **extra)
+    hf.update(
+        patch_size=enc.patch_size,
+        tubelet_size=enc.tubelet_size,
+        qkv_bias=enc.qkv_bias,
+        qv_bias=enc.qkv_bias,
+        use_mean_pooling=enc.pooling == "mean",
+        **extra,
+    )
     return hf, with_every_bias_spelling(split_qkv(rename(state, mapping)))
 
 
@@ -162,7 +208,7 @@ def with_every_bias_spelling(state: dict) -> dict:
     for key, value in state.items():
         head, sep, leaf = key.rpartition("attention.attention.")
         if sep and leaf in BIAS_SPELLINGS:
-            out[head + sep + BIAS_SPELLINGS[leaf]] = value.clone()    # its own storage: safetensors refuses aliases
+            out[head + sep + BIAS_SPELLINGS[leaf]] = value.clone()  # its own storage: safetensors refuses aliases
             if leaf == "q_bias":
                 out[head + sep + "key.bias"] = torch.zeros_like(value)
     return out

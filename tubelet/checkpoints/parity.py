@@ -5,6 +5,7 @@ builds randomly initialized transformers models of the kinds reference.py lists 
 so no zero bias or unit norm can hide a wrong mapping); `run_both` loads one folder with both libraries and
 reports max |diff|; `round_trip` checks both directions.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -21,6 +22,7 @@ from .reference import KINDS, config_fields
 def import_transformers():
     """transformers, quiet (no progress bars, errors only)."""
     import transformers
+
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     return transformers
@@ -45,22 +47,28 @@ def reference_model(kind: str, size: str = "small", seed: int = 0, **overrides):
 
 def example_input(cfg, batch: int = 2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """A random clip (B, C, T, H, W) and a tube mask (90%) for a model of this config."""
-    video = torch.randn(batch, cfg.num_channels, cfg.num_frames, cfg.image_size, cfg.image_size,
-                        generator=torch.Generator().manual_seed(seed))
+    video = torch.randn(
+        batch,
+        cfg.num_channels,
+        cfg.num_frames,
+        cfg.image_size,
+        cfg.image_size,
+        generator=torch.Generator().manual_seed(seed),
+    )
     return video, make_mask("tube", batch, cfg.grid, 0.9, torch.Generator().manual_seed(seed))
 
 
 @torch.no_grad()
 def transformers_outputs(model, arch: str, video: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
     """What a transformers model computes on a tubelet-layout clip: {"output": ..., "loss": ... (pretraining)}."""
-    pixel_values = video.transpose(1, 2)                        # transformers takes (B, T, C, H, W)
+    pixel_values = video.transpose(1, 2)  # transformers takes (B, T, C, H, W)
     if arch == "VideoMAEForPreTraining":
         out = model(pixel_values=pixel_values, bool_masked_pos=mask)
         return {"output": out.logits, "loss": out.loss.reshape(1)}
     if arch == "VideoMAEModel":
         return {"output": model(pixel_values=pixel_values).last_hidden_state}
     logits = model(pixel_values=pixel_values).logits
-    if logits.shape[0] != video.shape[0]:         # TimeSformer space_only: one row per frame -> clip = mean
+    if logits.shape[0] != video.shape[0]:  # TimeSformer space_only: one row per frame -> clip = mean
         logits = logits.view(video.shape[0], -1, logits.shape[-1]).mean(dim=1)
     return {"output": logits}
 
@@ -78,8 +86,11 @@ def tubelet_outputs(model, arch: str, video: torch.Tensor, mask: torch.Tensor) -
 
 def differences(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> dict:
     """max |a - b| per output, and the outputs' scale (so a diff can be read against it)."""
-    result = {"shape": list(b["output"].shape), "max_abs_diff": (a["output"] - b["output"]).abs().max().item(),
-              "scale": b["output"].abs().max().item()}
+    result = {
+        "shape": list(b["output"].shape),
+        "max_abs_diff": (a["output"] - b["output"]).abs().max().item(),
+        "scale": b["output"].abs().max().item(),
+    }
     if "loss" in b:
         result["loss_diff"] = (a["loss"] - b["loss"]).abs().item()
     return result

@@ -5,6 +5,7 @@ a tensor is renamed by its full name or, failing that, by its module path plus t
 Foreign checkpoints that keep query/key/value apart are fused into one `qkv` tensor first (and split again
 on export), so every map can speak of `attention.attention.qkv`.
 """
+
 from __future__ import annotations
 
 import re
@@ -100,10 +101,16 @@ def load_exact(model: torch.nn.Module, state: dict[str, torch.Tensor], may_be_mi
     own = model.state_dict()
     missing = [k for k in own if k not in state and k not in set(may_be_missing)]
     unexpected = [k for k in state if k not in own]
-    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in state
-              if k in own and state[k].shape != own[k].shape]
-    problems = [f"{what} {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}"
-                for what, names in (("missing", missing), ("unexpected", unexpected), ("shape", shapes)) if names]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
+        for k in state
+        if k in own and state[k].shape != own[k].shape
+    ]
+    problems = [
+        f"{what} {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}"
+        for what, names in (("missing", missing), ("unexpected", unexpected), ("shape", shapes))
+        if names
+    ]
     if problems:
         raise CheckpointError(f"checkpoint does not fit the model: {'; '.join(problems)}")
     model.load_state_dict(state, strict=False)

@@ -10,6 +10,7 @@
 Building the parser imports no torch (choices come from tubelet.constants), so `tubelet --help` is quick.
 Every error is one line on stderr and a non-zero exit, never a traceback (`TUBELET_DEBUG=1` shows it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,7 @@ def main(argv=None) -> int:
     # `kill`, `timeout`, `docker stop` send SIGTERM: stop the way Ctrl-C does (finished files kept, --resume)
     try:
         signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError:          # main() called from a thread other than the main one: leave signals alone
+    except ValueError:  # main() called from a thread other than the main one: leave signals alone
         pass
     args = build_parser().parse_args(argv)
     try:

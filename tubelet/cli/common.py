@@ -1,4 +1,5 @@
 """What every command group of the command line shares: the usage error, the bundled-model default, the device."""
+
 from __future__ import annotations
 
 from ..errors import TubeletError
@@ -11,6 +12,7 @@ class UsageError(TubeletError):
 def default_model() -> str:
     """--model when none is given: the camera-motion model shipped in the package."""
     from ..checkpoints.bundled import bundled_model_path
+
     path = bundled_model_path()
     if path is None:
         raise UsageError("no default model is bundled in this version; pass --model FOLDER_OR_HUB_ID")
@@ -23,6 +25,7 @@ def resolve_device(device: str | None) -> str:
     if device:
         return device
     import torch
+
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -35,19 +38,28 @@ def add_segment_options(p):
     """The segment rules of tag/segments.py (defaults chosen by measurement: bench/segment_rules.py)."""
     g = p.add_argument_group("segments")
     g.add_argument("--smooth", type=int, help="windows averaged before labelling (default 1: none; try 3)")
-    g.add_argument("--open-score", type=float,
-                   help="score a new label needs to start a segment (default 0: hysteresis off; try 0.5)")
-    g.add_argument("--keep-score", type=float,
-                   help="score the current label needs to go on while no other can open (default 0; try 0.4)")
+    g.add_argument(
+        "--open-score",
+        type=float,
+        help="score a new label needs to start a segment (default 0: hysteresis off; try 0.5)",
+    )
+    g.add_argument(
+        "--keep-score",
+        type=float,
+        help="score the current label needs to go on while no other can open (default 0; try 0.4)",
+    )
     g.add_argument("--min-duration", type=float, help="shorter segments join a neighbour (seconds, default 1)")
 
 
 def segment_rules(args):
     from ..tag.segments import SegmentRules
+
     d = SegmentRules()
     if args.smooth is not None and args.smooth < 1:
         raise UsageError("--smooth must be at least 1")
-    return SegmentRules(smooth=d.smooth if args.smooth is None else args.smooth,
-                        open=d.open if args.open_score is None else args.open_score,
-                        keep=d.keep if args.keep_score is None else args.keep_score,
-                        min_duration=d.min_duration if args.min_duration is None else args.min_duration)
+    return SegmentRules(
+        smooth=d.smooth if args.smooth is None else args.smooth,
+        open=d.open if args.open_score is None else args.open_score,
+        keep=d.keep if args.keep_score is None else args.keep_score,
+        min_duration=d.min_duration if args.min_duration is None else args.min_duration,
+    )

@@ -1,4 +1,5 @@
 """`tubelet index | search | library stats | library export`: a video library in one SQLite file."""
+
 from __future__ import annotations
 
 import sys
@@ -9,11 +10,13 @@ from .common import UsageError, add_segment_options, default_model, progress_cho
 
 def _db_option(p):
     from ..library.db import DEFAULT_DB, ENV_DB
+
     p.add_argument("--db", help=f"library database (default: ${ENV_DB} or ./{DEFAULT_DB})")
 
 
 def _db(args) -> str:
     from ..library.db import default_path
+
     return args.db or default_path()
 
 
@@ -23,6 +26,7 @@ def cmd_index(args) -> int:
     from ..checkpoints.convert import load_model
     from ..library.indexer import IndexJob, run_index
     from ..tag.tagger import Tagger
+
     if args.workers < 0:
         raise UsageError("--workers must be 0 (decode in this process) or more")
     window = args.window
@@ -34,22 +38,44 @@ def cmd_index(args) -> int:
         if window <= 0:
             raise UsageError("--window must be positive seconds")
     from ..library.db import open_library
-    open_library(_db(args)).close()          # a database that cannot be written fails now, not after loading the model
+
+    open_library(_db(args)).close()  # a database that cannot be written fails now, not after loading the model
     name = args.model or default_model()
     if args.threads:
         torch.set_num_threads(args.threads)
     rules = segment_rules(args)
-    tagger = Tagger(load_model(name), name=str(args.model or "default"), batch_size=args.batch_size,
-                    precision=args.precision, rules=rules, shots=not args.no_shots)
-    job = IndexJob(args.inputs, _db(args), window=window, stride=args.stride, shots=not args.no_shots,
-                   workers=args.workers, ray=args.ray, ray_ship=args.ray_ship, model=name, retag=args.retag,
-                   prune=args.prune, progress=progress_choice(args))
+    tagger = Tagger(
+        load_model(name),
+        name=str(args.model or "default"),
+        batch_size=args.batch_size,
+        precision=args.precision,
+        rules=rules,
+        shots=not args.no_shots,
+    )
+    job = IndexJob(
+        args.inputs,
+        _db(args),
+        window=window,
+        stride=args.stride,
+        shots=not args.no_shots,
+        workers=args.workers,
+        ray=args.ray,
+        ray_ship=args.ray_ship,
+        model=name,
+        retag=args.retag,
+        prune=args.prune,
+        progress=progress_choice(args),
+    )
     rc, counts = run_index(job, tagger, name)
     rate = counts.indexed / counts.seconds if counts.seconds else 0.0
-    print(f"tubelet index: {counts.indexed} files tagged ({counts.windows} windows, {rate:.2f} files/s), "
-          f"{counts.unchanged} unchanged, {counts.other_model} tagged by another model or settings"
-          + (" (--retag to redo them)" if counts.other_model else "")
-          + (f", {counts.pruned} pruned" if args.prune else "") + f"; library {job.db}", file=sys.stderr)
+    print(
+        f"tubelet index: {counts.indexed} files tagged ({counts.windows} windows, {rate:.2f} files/s), "
+        f"{counts.unchanged} unchanged, {counts.other_model} tagged by another model or settings"
+        + (" (--retag to redo them)" if counts.other_model else "")
+        + (f", {counts.pruned} pruned" if args.prune else "")
+        + f"; library {job.db}",
+        file=sys.stderr,
+    )
     if rc == 130:
         print("tubelet index: interrupted; the files finished so far are saved (run again to go on)", file=sys.stderr)
     elif job.failures:
@@ -62,13 +88,16 @@ def cmd_index(args) -> int:
 def cmd_search(args) -> int:
     from ..library.db import open_library
     from ..library.query import hits_text, labels, search
+
     con = open_library(_db(args), read_only=True)
-    hits = search(con, args.label, min_score=args.min_score, min_duration=args.min_duration, path_glob=args.path,
-                  limit=args.limit)
+    hits = search(
+        con, args.label, min_score=args.min_score, min_duration=args.min_duration, path_glob=args.path, limit=args.limit
+    )
     if not hits and args.label not in {x["label"] for x in labels(con)}:
         known = ", ".join(x["label"] for x in labels(con)[:20]) or "none yet"
-        print(f"tubelet search: no segment is labelled {args.label!r}; labels in this library: {known}",
-              file=sys.stderr)
+        print(
+            f"tubelet search: no segment is labelled {args.label!r}; labels in this library: {known}", file=sys.stderr
+        )
     sys.stdout.write(hits_text(hits, args.format))
     return 0
 
@@ -78,6 +107,7 @@ def cmd_library(args) -> int:
 
     from ..library.db import open_library
     from ..library.query import export, format_stats, stats
+
     con = open_library(_db(args), read_only=True)
     if args.action == "stats":
         s = stats(con)
@@ -85,14 +115,18 @@ def cmd_library(args) -> int:
         return 0
     if args.output:
         from ..atomic import atomic_write
+
         rows = [0]
 
         def write(tmp):
             with open(tmp, "w", encoding="utf-8", newline="") as f:
                 rows[0] = export(con, args.format, f)
+
         atomic_write(args.output, write)
-        print(f"tubelet library export: {rows[0]} {'files' if args.format == 'jsonl' else 'segments'} -> "
-              f"{args.output}", file=sys.stderr)
+        print(
+            f"tubelet library export: {rows[0]} {'files' if args.format == 'jsonl' else 'segments'} -> {args.output}",
+            file=sys.stderr,
+        )
     else:
         export(con, args.format, sys.stdout)
     return 0
@@ -105,13 +139,25 @@ def add_commands(sub):
     i.add_argument("--model", help="checkpoint folder or hub id (default: the bundled model)")
     i.add_argument("--window", help="seconds per window, or 'file' (default: the model's own window)")
     i.add_argument("--stride", type=float, help="seconds between window starts (default: window / 2)")
-    i.add_argument("--workers", type=int, default=0,
-                   help="decode in N processes while this one runs the model (default 0: all in this process)")
-    i.add_argument("--ray", nargs="?", const=True, metavar="ADDRESS",
-                   help="decode and tag on a Ray cluster (its address, e.g. ray://head:10001 or auto; alone: a local "
-                        "Ray instance); results come back here to be written")
-    i.add_argument("--ray-ship", action="store_true",
-                   help="with --ray: send each file through Ray's object store (no shared filesystem needed)")
+    i.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="decode in N processes while this one runs the model (default 0: all in this process)",
+    )
+    i.add_argument(
+        "--ray",
+        nargs="?",
+        const=True,
+        metavar="ADDRESS",
+        help="decode and tag on a Ray cluster (its address, e.g. ray://head:10001 or auto; alone: a local "
+        "Ray instance); results come back here to be written",
+    )
+    i.add_argument(
+        "--ray-ship",
+        action="store_true",
+        help="with --ray: send each file through Ray's object store (no shared filesystem needed)",
+    )
     i.add_argument("--retag", action="store_true", help="re-tag files tagged by another model or other settings")
     i.add_argument("--prune", action="store_true", help="drop files that no longer exist")
     i.add_argument("--no-shots", action="store_true", help="do not detect cuts (segments may then cross them)")
@@ -136,8 +182,12 @@ def add_commands(sub):
     lib = sub.add_parser("library", help="the library database: stats, export")
     lib.add_argument("action", choices=("stats", "export"))
     _db_option(lib)
-    lib.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="export: one object per file, "
-                                                                               "or one CSV row per segment")
+    lib.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        default="jsonl",
+        help="export: one object per file, or one CSV row per segment",
+    )
     lib.add_argument("-o", "--output", help="export: write this file (atomically) instead of stdout")
     lib.add_argument("--json", action="store_true", help="stats as JSON")
     lib.set_defaults(func=cmd_library)

@@ -2,6 +2,7 @@
 a file gives every track's window frames (each track: one model's frame count, size and windows), resized and
 cropped as decoded (uint8), plus, when asked, the hard cuts (video/shots.py) and a small JPEG at each window's
 centre. The window rule (the model's own window, the whole file, or seconds) lives here, in `WindowPlan`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ THUMB_WIDTH = 160
 def jpeg(rgb: np.ndarray, quality: int = 5) -> bytes:
     """(H, W, 3) uint8 -> JPEG bytes, through FFmpeg's mjpeg encoder (no imaging library needed)."""
     import av
+
     h, w = rgb.shape[:2]
     frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[: h - h % 2, : w - w % 2]), format="rgb24")
     codec = av.CodecContext.create("mjpeg", "w")
@@ -36,6 +38,7 @@ def jpeg(rgb: np.ndarray, quality: int = 5) -> bytes:
 @dataclass(frozen=True)
 class WindowPlan:
     """Which spans of a file a model sees. `window`: seconds, or None / "file" for the whole file as one span."""
+
     window: float | str | None = None
     stride: float | None = None
 
@@ -51,6 +54,7 @@ class WindowPlan:
 @dataclass(frozen=True)
 class Track:
     """What the decoder must produce for one model: its preprocessing, frames per window and windows."""
+
     pre: Preprocessor
     num_frames: int
     plan: WindowPlan
@@ -108,9 +112,18 @@ class Decoder:
 
     def _windows(self, index: int, path, info: VideoInfo) -> Iterator[DecodeMessage]:
         spans = self.spans(info)
-        owner = [(k, w, slot) for k, (track, s) in enumerate(zip(self.tracks, spans, strict=True))
-                 for w, (a, b) in enumerate(s) for slot in range(track.num_frames)]
-        times = [t for track, s in zip(self.tracks, spans, strict=True) for a, b in s for t in sample_times(a, b, track.num_frames)]
+        owner = [
+            (k, w, slot)
+            for k, (track, s) in enumerate(zip(self.tracks, spans, strict=True))
+            for w, (a, b) in enumerate(s)
+            for slot in range(track.num_frames)
+        ]
+        times = [
+            t
+            for track, s in zip(self.tracks, spans, strict=True)
+            for a, b in s
+            for t in sample_times(a, b, track.num_frames)
+        ]
         centres = sorted({(a + b) / 2 for s in spans for a, b in s}) if self.thumbnails else []
         watcher = _Watcher(centres, info.rotation, self.shots) if (self.shots or self.thumbnails) else None
         slots: dict[tuple[int, int], list] = {}
@@ -124,7 +137,6 @@ class Decoder:
                 yield WindowFrames(index, k, w, torch.stack(slots.pop((k, w))))
         thumbs = watcher.thumbs if watcher is not None else {}
         by_time = {centres[i]: jpg for i, jpg in thumbs.items()}
-        per_track = [{w: by_time[(a + b) / 2] for w, (a, b) in enumerate(s) if (a + b) / 2 in by_time}
-                     for s in spans]
+        per_track = [{w: by_time[(a + b) / 2] for w, (a, b) in enumerate(s) if (a + b) / 2 in by_time} for s in spans]
         cuts = watcher.detector.cuts() if watcher is not None and watcher.detector else []
         yield FileDecoded(index, str(path), info, spans, cuts, per_track)

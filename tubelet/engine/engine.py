@@ -4,6 +4,7 @@ Decoding runs here (`workers=0`), in N worker processes, or whole files run on R
 engine, made again from the same `ModelSpec`s); windows are batched through each model by its `Batcher` (a batch
 never mixes files), and a file comes out as soon as its last window is through every model.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterator, Sequence
@@ -26,14 +27,18 @@ from .messages import (
 )
 from .runner import Batcher, ModelRunner
 
-Progress = Callable[[int], None] | None          # called with the number of windows just through a model
+Progress = Callable[[int], None] | None  # called with the number of windows just through a model
 
 
 class Engine:
     """`windows`, one (window, stride) per model, gives each model its own windows; else `settings` says."""
 
-    def __init__(self, runners: Sequence[ModelRunner], settings: RunSettings | None = None,
-                 windows: Sequence[tuple[float | str | None, float | None]] | None = None):
+    def __init__(
+        self,
+        runners: Sequence[ModelRunner],
+        settings: RunSettings | None = None,
+        windows: Sequence[tuple[float | str | None, float | None]] | None = None,
+    ):
         if not runners:
             raise ValueError("the engine needs at least one model")
         if windows is not None and len(windows) != len(runners):
@@ -41,8 +46,11 @@ class Engine:
         settings = settings or RunSettings()
         self.runners, self.settings = list(runners), settings
         windows = windows or [(settings.window, settings.stride)] * len(self.runners)
-        self.decoder = Decoder(tuple(r.track(*w) for r, w in zip(self.runners, windows, strict=True)),
-                               shots=settings.shots, thumbnails=settings.thumbnails)
+        self.decoder = Decoder(
+            tuple(r.track(*w) for r, w in zip(self.runners, windows, strict=True)),
+            shots=settings.shots,
+            thumbnails=settings.thumbnails,
+        )
 
     @classmethod
     def load(cls, specs: Sequence[ModelSpec], settings: RunSettings, device: str | None = None) -> "Engine":
@@ -60,11 +68,13 @@ class Engine:
             return out
         raise VideoError(f"nothing decoded: {path}")
 
-    def run(self, paths: Sequence[str], *, workers: int = 0, ray: RayOptions | None = None,
-            on_window: Progress = None) -> Iterator[FileTagged | FileFailed]:
+    def run(
+        self, paths: Sequence[str], *, workers: int = 0, ray: RayOptions | None = None, on_window: Progress = None
+    ) -> Iterator[FileTagged | FileFailed]:
         """Every file, in the order they finish (indices into `paths` say which is which)."""
         if ray is not None:
             from .on_ray import on_ray
+
             for out in on_ray(paths, ray, self.settings, Engine.load):
                 if on_window and isinstance(out, FileTagged):
                     on_window(sum(len(m.windows) for m in out.models))
@@ -72,6 +82,7 @@ class Engine:
             return
         if workers > 0:
             from .workers import in_workers
+
             messages = in_workers(self.decoder, paths, workers)
         else:
             messages = (m for i, p in enumerate(paths) for m in self.decoder.decode(i, p))
@@ -80,8 +91,9 @@ class Engine:
         finally:
             messages.close()
 
-    def assemble(self, messages: Iterator[DecodeMessage], on_window: Progress = None
-                 ) -> Iterator[FileTagged | FileFailed]:
+    def assemble(
+        self, messages: Iterator[DecodeMessage], on_window: Progress = None
+    ) -> Iterator[FileTagged | FileFailed]:
         """Decode messages -> finished files: windows batched through their model, joined per file."""
         batchers = [Batcher(r) for r in self.runners]
         outputs: dict[int, dict[tuple[int, int], WindowOutput]] = {}
@@ -109,8 +121,12 @@ class Engine:
         models = []
         for k, (runner, spans) in enumerate(zip(self.runners, m.spans, strict=True)):
             thumbs = m.thumbnails[k] if m.thumbnails else {}
-            windows = [WindowResult(probs=o.probs, embedding=o.embedding, values=o.values, start=a, end=b,
-                                    thumbnail=thumbs.get(w))
-                       for w, (a, b) in enumerate(spans) for o in [outs[k, w]]]
+            windows = [
+                WindowResult(
+                    probs=o.probs, embedding=o.embedding, values=o.values, start=a, end=b, thumbnail=thumbs.get(w)
+                )
+                for w, (a, b) in enumerate(spans)
+                for o in [outs[k, w]]
+            ]
             models.append(ModelWindows(runner.name, windows))
         return FileTagged(m.index, m.path, m.info, m.cuts, models)

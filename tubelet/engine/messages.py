@@ -1,5 +1,6 @@
 """What crosses a boundary between the decode side, the model side, worker processes and Ray actors: plain
 picklable dataclasses, in one module. A field a model does not produce is None (absent), never zeros."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,22 +16,25 @@ Span = tuple[float, float]
 @dataclass
 class WindowOutput:
     """What one model says about one window (None where the model does not produce it)."""
-    probs: torch.Tensor | None = None         # (labels,) class probabilities, averaged over the model's views
-    embedding: torch.Tensor | None = None     # (dim,) pooled features of the video tower
-    values: torch.Tensor | None = None        # (targets,) regression outputs
+
+    probs: torch.Tensor | None = None  # (labels,) class probabilities, averaged over the model's views
+    embedding: torch.Tensor | None = None  # (dim,) pooled features of the video tower
+    values: torch.Tensor | None = None  # (targets,) regression outputs
 
 
 @dataclass
 class WindowResult(WindowOutput):
     """One window of one file through one model: its time span, what the model gave, its thumbnail."""
+
     start: float = 0.0
     end: float = 0.0
-    thumbnail: bytes | None = None            # JPEG at the window's centre, when the run asked for thumbnails
+    thumbnail: bytes | None = None  # JPEG at the window's centre, when the run asked for thumbnails
 
 
 @dataclass
 class ModelWindows:
     """One model's windows over one file, in time order."""
+
     model: str
     windows: list[WindowResult]
 
@@ -43,6 +47,7 @@ class ModelWindows:
 @dataclass
 class FileTagged:
     """A file every model has seen: its metadata, hard cuts (if asked for) and each model's windows."""
+
     index: int
     path: str
     info: VideoInfo
@@ -53,6 +58,7 @@ class FileTagged:
 @dataclass
 class FileFailed:
     """A file that could not be decoded or tagged: one line saying why."""
+
     index: int
     path: str
     message: str
@@ -61,6 +67,7 @@ class FileFailed:
 @dataclass
 class WindowFrames:
     """A window's frames (T, 3, H, W) uint8, decoded for one model (track) of the run; numpy between processes."""
+
     index: int
     track: int
     window: int
@@ -70,12 +77,13 @@ class WindowFrames:
 @dataclass
 class FileDecoded:
     """The decode pass of a file ended: every track's spans, the cuts and the thumbnails it found."""
+
     index: int
     path: str
     info: VideoInfo
-    spans: list[list[Span]]                   # per track
+    spans: list[list[Span]]  # per track
     cuts: list[float] = field(default_factory=list)
-    thumbnails: list[dict[int, bytes]] = field(default_factory=list)    # per track: window -> JPEG
+    thumbnails: list[dict[int, bytes]] = field(default_factory=list)  # per track: window -> JPEG
 
 
 DecodeMessage = WindowFrames | FileDecoded | FileFailed
@@ -84,8 +92,9 @@ DecodeMessage = WindowFrames | FileDecoded | FileFailed
 @dataclass(frozen=True)
 class ModelSpec:
     """A model as a run names it, enough to load it again anywhere (a Ray actor on another machine)."""
-    model: str                        # checkpoint folder or hub id
-    name: str = ""                    # what outputs call it
+
+    model: str  # checkpoint folder or hub id
+    name: str = ""  # what outputs call it
     precision: str = "fp32"
     batch_size: int | None = None
     single_view: bool = False
@@ -95,6 +104,7 @@ class ModelSpec:
 @dataclass(frozen=True)
 class RunSettings:
     """How a run cuts and decodes files, the same for every worker and actor."""
+
     window: float | str | None = None
     stride: float | None = None
     shots: bool = False
@@ -104,7 +114,8 @@ class RunSettings:
 @dataclass(frozen=True)
 class RayOptions:
     """`index --ray [ADDRESS]`: where the cluster is, how the models load there, how files reach the workers."""
+
     specs: tuple[ModelSpec, ...]
-    address: str | None = None       # None: start or join a local instance
-    ship: bool = False               # send file bytes through Ray's object store (no shared filesystem)
+    address: str | None = None  # None: start or join a local instance
+    ship: bool = False  # send file bytes through Ray's object store (no shared filesystem)
     actors: int | None = None

@@ -4,6 +4,7 @@ that writes the SQLite database, so the incremental and exactly-once guarantees 
 
 Files reach the actors by path (a filesystem every node mounts at the same place) or, with `ship`, through Ray's
 object store (the driver reads each file and the actor decodes it from a temporary copy)."""
+
 from __future__ import annotations
 
 import os
@@ -20,13 +21,15 @@ class TaggingActor:
 
     def __init__(self, specs: Sequence[ModelSpec], settings: RunSettings, make_engine: Callable):
         import torch
+
         self.engine = make_engine(specs, settings, device="cuda" if torch.cuda.is_available() else "cpu")
 
     def tag(self, index: int, path: str, data: bytes | None) -> FileTagged | FileFailed:
         from ..video.decode import VideoError
+
         tmp = None
         try:
-            if data is not None:                    # shipped through the object store
+            if data is not None:  # shipped through the object store
                 fd, tmp = tempfile.mkstemp(suffix=Path(path).suffix)
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
@@ -42,12 +45,14 @@ class TaggingActor:
                 os.unlink(tmp)
 
 
-def on_ray(paths: Sequence[str], options: RayOptions, settings: RunSettings,
-           make_engine: Callable) -> Iterator[FileTagged | FileFailed]:
+def on_ray(
+    paths: Sequence[str], options: RayOptions, settings: RunSettings, make_engine: Callable
+) -> Iterator[FileTagged | FileFailed]:
     """`make_engine(specs, settings, device)` builds each actor's engine (Engine.load, passed in so this module
     needs nothing from engine.py)."""
     import ray
     from ray.util import ActorPool
+
     started = not ray.is_initialized()
     if started:
         ray.init(address=options.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -61,6 +66,7 @@ def on_ray(paths: Sequence[str], options: RayOptions, settings: RunSettings,
         index, path = task
         data = Path(path).read_bytes() if options.ship and os.path.exists(path) else None
         return actor.tag.remote(index, path, data)
+
     try:
         yield from pool.map_unordered(submit, list(enumerate(paths)))
     finally:

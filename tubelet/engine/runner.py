@@ -1,6 +1,7 @@
 """The model side of the engine, and the one place windows are batched through a model: a `ModelRunner` holds a
 loaded model with everything needed to run it (preprocessing, precision, test-time views, batch size); a
 `Batcher` collects windows from any number of files and runs a full batch at once."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,7 @@ from .messages import ModelSpec, WindowOutput
 
 def _l3_cache_bytes(default: int = 32 * 2**20) -> int:
     try:
-        text = Path("/sys/devices/system/cpu/cpu0/cache/index3/size").read_text().strip()    # e.g. "32768K"
+        text = Path("/sys/devices/system/cpu/cpu0/cache/index3/size").read_text().strip()  # e.g. "32768K"
         return int(text[:-1]) * {"K": 2**10, "M": 2**20}[text[-1]]
     except (OSError, ValueError, KeyError, IndexError):
         return default
@@ -35,10 +36,19 @@ def auto_batch_size(cfg, most: int = 8, cache_bytes: int | None = None) -> int:
 class ModelRunner:
     """A model ready for inference: clips (uint8 frames) in, `WindowOutput`s out."""
 
-    def __init__(self, model: torch.nn.Module, name: str = "", *, precision: str = "fp32",
-                 batch_size: int | None = None, single_view: bool = False, embeddings: bool = False,
-                 device: str | torch.device | None = None):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        name: str = "",
+        *,
+        precision: str = "fp32",
+        batch_size: int | None = None,
+        single_view: bool = False,
+        embeddings: bool = False,
+        device: str | torch.device | None = None,
+    ):
         from ..tag.precision import fast_forward
+
         cfg = getattr(model.config, "encoder", model.config)
         if not getattr(model.config, "num_labels", 0):
             raise ValueError("this model has no classification head (a pretraining or feature model); it cannot tag")
@@ -58,9 +68,15 @@ class ModelRunner:
     @classmethod
     def load(cls, spec: ModelSpec, device: str | None = None) -> "ModelRunner":
         from ..checkpoints.convert import load_model
-        return cls(load_model(spec.model, device=device or "cpu"), spec.name or spec.model,
-                   precision=spec.precision, batch_size=spec.batch_size, single_view=spec.single_view,
-                   embeddings=spec.embeddings)
+
+        return cls(
+            load_model(spec.model, device=device or "cpu"),
+            spec.name or spec.model,
+            precision=spec.precision,
+            batch_size=spec.batch_size,
+            single_view=spec.single_view,
+            embeddings=spec.embeddings,
+        )
 
     def track(self, window: float | str | None = None, stride: float | None = None) -> Track:
         return Track(self.pre, self.num_frames, WindowPlan.choose(window, stride, self.default_window))
@@ -70,11 +86,11 @@ class ModelRunner:
         """Window frames (T, 3, H, W) uint8 -> one output per window."""
         x = self.pre.normalize(torch.stack([c.to(self.device) for c in clips]))
         embedding = None
-        if self.embeddings:           # the pooled features of the video tower (fp32, the model as trained)
+        if self.embeddings:  # the pooled features of the video tower (fp32, the model as trained)
             embedding = self.model.pool(self.model.forward_features(x)).float()
         if self.views:
             probs = averaged_probabilities(self.forward, x, self.views)
-        elif embedding is not None:   # the head reads the pooled features: one pass gives both
+        elif embedding is not None:  # the head reads the pooled features: one pass gives both
             probs = self.model.head(embedding).float().softmax(dim=-1)
         else:
             probs = self.forward(x).float().softmax(dim=-1)

@@ -1,6 +1,7 @@
 """Decoding in N worker processes (`index --workers N`): each takes whole files and sends back the decoder's
 messages, window frames as numpy (a torch tensor would be shared through the worker's file descriptors, gone once
 it exits); the queue back is bounded, so decoding waits for the models."""
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -14,6 +15,7 @@ from .messages import DecodeMessage, WindowFrames
 
 def _worker(decoder: Decoder, tasks, results):
     import torch
+
     torch.set_num_threads(1)
     while (task := tasks.get()) is not None:
         for message in decoder.decode(*task):

@@ -10,6 +10,7 @@ with both attention paths: `explicit` (the N x N matrix is materialized, as in t
 has them). "attention" times only the attention core (q, k, v already projected), the part the pair counts
 of `tubelet cost` predict; "layer" is the whole block with its MLP, which every scheme pays the same.
 """
+
 from __future__ import annotations
 
 import gc
@@ -50,33 +51,59 @@ def _core(q, k, v, impl):
 
 def _attention_core(scheme: str, t: int, s: int, heads: int, head_dim: int, impl: str, device: str):
     """-> fn() running only softmax(QK^T)V over the scheme's sequences (the pair-count part)."""
+
     def qkv(count, length):
         return [torch.randn(count, heads, length, head_dim, device=device) for _ in range(3)]
-    groups = {"joint": [(1, t * s)], "divided": [(s, t), (t, s)], "space_only": [(t, s)],
-              "factorized": [(t, s), (1, t)]}[scheme]
+
+    groups = {
+        "joint": [(1, t * s)],
+        "divided": [(s, t), (t, s)],
+        "space_only": [(t, s)],
+        "factorized": [(t, s), (1, t)],
+    }[scheme]
     tensors = [qkv(c, n) for c, n in groups]
     return lambda: [_core(q, k, v, impl) for q, k, v in tensors]
 
 
-def run(ts=(4, 8, 16, 32), device: str = "cpu", *, dim: int = 768, heads: int = 12, hw: int = 14,
-        impls=("explicit", "sdpa"), schemes=SCHEMES, reps: int = 3, progress=None) -> list[dict]:
+def run(
+    ts=(4, 8, 16, 32),
+    device: str = "cpu",
+    *,
+    dim: int = 768,
+    heads: int = 12,
+    hw: int = 14,
+    impls=("explicit", "sdpa"),
+    schemes=SCHEMES,
+    reps: int = 3,
+    progress=None,
+) -> list[dict]:
     s = hw * hw
     rows = []
     jobs = [(t, scheme, impl) for t in ts for scheme in schemes for impl in impls]
     from tqdm import tqdm
+
     hidden = (not progress) if progress is not None else None
     for t, scheme, impl in tqdm(jobs, desc="bench attention", unit="case", disable=hidden):
-        cfg = VideoTransformerConfig(dim=dim, heads=heads, attn_impl=impl, class_token=False, num_frames=t,
-                                     tubelet_size=1)
-        row = {"t": t, "tokens": t * s, "scheme": scheme, "impl": impl, "device": device,
-               "pairs": attention_pairs(scheme, t, s) + (t * t if scheme == "factorized" else 0),
-               "matrix_mib": heads * attention_matrix_elements(scheme, t, s) * 4 / 2 ** 20}
+        cfg = VideoTransformerConfig(
+            dim=dim, heads=heads, attn_impl=impl, class_token=False, num_frames=t, tubelet_size=1
+        )
+        row = {
+            "t": t,
+            "tokens": t * s,
+            "scheme": scheme,
+            "impl": impl,
+            "device": device,
+            "pairs": attention_pairs(scheme, t, s) + (t * t if scheme == "factorized" else 0),
+            "matrix_mib": heads * attention_matrix_elements(scheme, t, s) * 4 / 2**20,
+        }
         with torch.inference_mode():
-            for part, fn in (("layer", _layer(scheme, cfg, t, s, device)),
-                             ("attention", _attention_core(scheme, t, s, heads, dim // heads, impl, device))):
+            for part, fn in (
+                ("layer", _layer(scheme, cfg, t, s, device)),
+                ("attention", _attention_core(scheme, t, s, heads, dim // heads, impl, device)),
+            ):
                 row[f"{part}_ms"] = 1e3 * median_seconds(fn, device, warmup=1, reps=reps)
                 peak = peak_bytes(fn, device)
-                row[f"{part}_peak_mib"] = None if peak is None else peak / 2 ** 20
+                row[f"{part}_peak_mib"] = None if peak is None else peak / 2**20
                 del fn
                 gc.collect()
         rows.append(row)
@@ -97,11 +124,21 @@ def ratios(rows: list[dict], t: int = 16) -> list[dict]:
         for scheme in SCHEMES[1:]:
             r = _find(rows, t, scheme, impl)
             if r:
-                out.append({"t": t, "impl": impl, "scheme": scheme, "predicted_pairs": r["pairs"] / joint["pairs"],
-                            "attention_time": r["attention_ms"] / joint["attention_ms"],
-                            "layer_time": r["layer_ms"] / joint["layer_ms"],
-                            "attention_memory": (r["attention_peak_mib"] / joint["attention_peak_mib"]
-                                                 if r["attention_peak_mib"] and joint["attention_peak_mib"] else None)})
+                out.append(
+                    {
+                        "t": t,
+                        "impl": impl,
+                        "scheme": scheme,
+                        "predicted_pairs": r["pairs"] / joint["pairs"],
+                        "attention_time": r["attention_ms"] / joint["attention_ms"],
+                        "layer_time": r["layer_ms"] / joint["layer_ms"],
+                        "attention_memory": (
+                            r["attention_peak_mib"] / joint["attention_peak_mib"]
+                            if r["attention_peak_mib"] and joint["attention_peak_mib"]
+                            else None
+                        ),
+                    }
+                )
     return out
 
 
@@ -110,31 +147,45 @@ def _mib(v):
 
 
 def markdown(rows: list[dict], hardware: str, t_ratio: int = 16) -> str:
-    lines = [f"Measured on {hardware}. One layer, one clip, fp32, h = w = 14, dim 768, 12 heads; median of timed runs "
-             "after a warm-up. Peak = extra resident memory during the call.", "",
-             "| t | tokens | scheme | path | attention ms | attention peak MiB | layer ms | layer peak MiB | "
-             "attn matrix MiB (explicit) | pairs |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Measured on {hardware}. One layer, one clip, fp32, h = w = 14, dim 768, 12 heads; median of timed runs "
+        "after a warm-up. Peak = extra resident memory during the call.",
+        "",
+        "| t | tokens | scheme | path | attention ms | attention peak MiB | layer ms | layer peak MiB | "
+        "attn matrix MiB (explicit) | pairs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['t']} | {r['tokens']:,} | {r['scheme']} | {r['impl']} ({r['device']}) | "
-                     f"{r['attention_ms']:,.1f} | {_mib(r['attention_peak_mib'])} | "
-                     f"{r['layer_ms']:,.1f} | {_mib(r['layer_peak_mib'])} | "
-                     f"{r['matrix_mib']:,.1f} | {r['pairs']:,} |")
+        lines.append(
+            f"| {r['t']} | {r['tokens']:,} | {r['scheme']} | {r['impl']} ({r['device']}) | "
+            f"{r['attention_ms']:,.1f} | {_mib(r['attention_peak_mib'])} | "
+            f"{r['layer_ms']:,.1f} | {_mib(r['layer_peak_mib'])} | "
+            f"{r['matrix_mib']:,.1f} | {r['pairs']:,} |"
+        )
     rat = ratios(rows, t_ratio)
     if rat:
-        lines += ["", f"Ratios to joint at t = {t_ratio} ({t_ratio * 196:,} tokens):", "",
-                  "| path | scheme | predicted (pairs) | attention time | attention peak memory | whole layer time |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"Ratios to joint at t = {t_ratio} ({t_ratio * 196:,} tokens):",
+            "",
+            "| path | scheme | predicted (pairs) | attention time | attention peak memory | whole layer time |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in rat:
             mem = "n/a" if r["attention_memory"] is None else f"{r['attention_memory']:.4f}"
-            lines.append(f"| {r['impl']} | {r['scheme']} | {r['predicted_pairs']:.4f} | {r['attention_time']:.4f} | "
-                         f"{mem} | {r['layer_time']:.4f} |")
+            lines.append(
+                f"| {r['impl']} | {r['scheme']} | {r['predicted_pairs']:.4f} | {r['attention_time']:.4f} | "
+                f"{mem} | {r['layer_time']:.4f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def plot(rows: list[dict], path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     styles = {"explicit": "-", "sdpa": "--"}
     for scheme, colour in zip(SCHEMES, ("C3", "C0", "C2", "C1"), strict=True):
@@ -160,8 +211,9 @@ def plot(rows: list[dict], path) -> None:
     plt.close(fig)
 
 
-def quadratic_exponent(rows: list[dict], scheme: str = "joint", impl: str = "explicit",
-                       key: str = "attention_peak_mib") -> float | None:
+def quadratic_exponent(
+    rows: list[dict], scheme: str = "joint", impl: str = "explicit", key: str = "attention_peak_mib"
+) -> float | None:
     """Slope of log(value) against log(tokens) between the smallest and largest t: 2 = quadratic."""
     pts = sorted((r["tokens"], r[key]) for r in rows if r["scheme"] == scheme and r["impl"] == impl and r[key])
     if len(pts) < 2:
@@ -177,18 +229,22 @@ def write_report(rows: list[dict], hardware: str, out_root, t_ratio: int) -> str
 
     from ..atomic import atomic_write, atomic_write_text
     from .reports import report_dir
+
     out = report_dir(out_root, "attention-bench")
     md = markdown(rows, hardware, t_ratio=t_ratio)
     slope = quadratic_exponent(rows)
     if slope is not None:
         ts = sorted({r["t"] for r in rows})
-        md += (f"\nJoint attention peak memory (explicit path) grows as tokens^{slope:.2f} between t = {ts[0]} "
-               f"and t = {ts[-1]} (2 = quadratic).\n")
+        md += (
+            f"\nJoint attention peak memory (explicit path) grows as tokens^{slope:.2f} between t = {ts[0]} "
+            f"and t = {ts[-1]} (2 = quadratic).\n"
+        )
     md += "\n![attention benchmark](attention-bench.png)\n"
-    title = ("# Attention layers: time and peak memory per scheme\n\n"
-             "Regenerate: `tubelet bench attention` (or `make bench`, which writes this folder too).\n\n")
+    title = (
+        "# Attention layers: time and peak memory per scheme\n\n"
+        "Regenerate: `tubelet bench attention` (or `make bench`, which writes this folder too).\n\n"
+    )
     atomic_write_text(out / "attention-bench.md", title + md)
     atomic_write_text(out / "attention-bench.json", json.dumps({"hardware": hardware, "rows": rows}, indent=2) + "\n")
     atomic_write(out / "attention-bench.png", lambda p: plot(rows, p))
     return md
-

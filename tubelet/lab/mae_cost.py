@@ -3,6 +3,7 @@
 One step (forward + backward) at mask ratio 0.9, 0.75 and 0 (the encoder over every token), timed, and its
 peak memory measured in a fresh process, in the same run.
 """
+
 from __future__ import annotations
 
 import torch
@@ -17,13 +18,16 @@ VIT_B = dict(num_frames=16, image_size=224, patch_size=16, tubelet_size=2, dim=7
 def _step_setup(enc: dict, ratio: float, batch: int):
     """(model, mask, one training step, encoder-only forward) at this mask ratio."""
     torch.manual_seed(0)
-    model = build_videomae(PretrainConfig(data="", out="", model=enc, decoder_depth=4))   # VideoMAE-B: 4 blocks
+    model = build_videomae(PretrainConfig(data="", out="", model=enc, decoder_depth=4))  # VideoMAE-B: 4 blocks
     grid, n = model.config.encoder.grid, model.config.encoder.num_patches
     video = torch.randn(batch, 3, enc["num_frames"], enc["image_size"], enc["image_size"])
     # ratio 0: a mask hiding nothing is not a VideoMAE input; the encoder runs over every token and the
     # decoder predicts every tube (the cost of pretraining without masking)
-    mask = make_mask("tube", batch, grid, ratio, torch.Generator().manual_seed(0)) if ratio > 0 else \
-        torch.zeros(batch, n, dtype=torch.bool)
+    mask = (
+        make_mask("tube", batch, grid, ratio, torch.Generator().manual_seed(0))
+        if ratio > 0
+        else torch.zeros(batch, n, dtype=torch.bool)
+    )
 
     def step():
         model.zero_grad(set_to_none=True)
@@ -38,6 +42,7 @@ def _step_setup(enc: dict, ratio: float, batch: int):
     def encoder_only():
         with torch.no_grad():
             model.forward_encoder(video, mask if ratio > 0 else None)
+
     return model, mask, step, encoder_only
 
 
@@ -51,6 +56,7 @@ def _fresh_process_peak(enc: dict, ratio: float, batch: int, queue) -> None:
 
 def step_peak_bytes(enc: dict, ratio: float, batch: int) -> int:
     import multiprocessing as mp
+
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_fresh_process_peak, args=(enc, ratio, batch, queue))
@@ -67,11 +73,17 @@ def cost(encoder: dict | None = None, ratios=(0.9, 0.75, 0.0), batch: int = 1, r
     for ratio in ratios:
         model, mask, step, encoder_only = _step_setup(enc, ratio, batch)
         visible, n = int((~mask[0]).sum()), mask.shape[1]
-        rows.append({"mask_ratio": ratio, "visible_tokens": visible, "tokens": n,
-                     "encoder_pairs": visible ** 2 * enc["depth"],
-                     "step_seconds": median_seconds(step, warmup=1, reps=reps),
-                     "encoder_forward_seconds": median_seconds(encoder_only, warmup=1, reps=reps),
-                     "step_peak_mib": step_peak_bytes(enc, ratio, batch) / 2 ** 20})
+        rows.append(
+            {
+                "mask_ratio": ratio,
+                "visible_tokens": visible,
+                "tokens": n,
+                "encoder_pairs": visible**2 * enc["depth"],
+                "step_seconds": median_seconds(step, warmup=1, reps=reps),
+                "encoder_forward_seconds": median_seconds(encoder_only, warmup=1, reps=reps),
+                "step_peak_mib": step_peak_bytes(enc, ratio, batch) / 2**20,
+            }
+        )
         del model
     base = rows[-1]
     for r in rows:
@@ -84,14 +96,20 @@ def cost(encoder: dict | None = None, ratios=(0.9, 0.75, 0.0), batch: int = 1, r
 def cost_markdown(r: dict) -> str:
     e = r["encoder"]
     tube = f"{e['tubelet_size']}x{e['patch_size']}x{e['patch_size']}"
-    lines = [f"VideoMAE pretraining step, encoder {e['num_frames']}x{e['image_size']} px, {tube} tubes, "
-             f"width {e['dim']}, depth {e['depth']} (decoder: 4 blocks, half width), batch {r['batch']}, fp32, "
-             f"tube masking. Measured on {r['hardware']}.", "",
-             "| mask ratio | visible tokens | encoder attention pairs vs no masking | encoder forward s (ratio) | "
-             "train step s (ratio) | step peak memory MiB |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"VideoMAE pretraining step, encoder {e['num_frames']}x{e['image_size']} px, {tube} tubes, "
+        f"width {e['dim']}, depth {e['depth']} (decoder: 4 blocks, half width), batch {r['batch']}, fp32, "
+        f"tube masking. Measured on {r['hardware']}.",
+        "",
+        "| mask ratio | visible tokens | encoder attention pairs vs no masking | encoder forward s (ratio) | "
+        "train step s (ratio) | step peak memory MiB |",
+        "|---|---|---|---|---|---|",
+    ]
     for x in r["rows"]:
-        lines.append(f"| {x['mask_ratio']:.2f} | {x['visible_tokens']:,} / {x['tokens']:,} | "
-                     f"{x['pairs_vs_unmasked']:.4f} | "
-                     f"{x['encoder_forward_seconds']:.2f} ({x['encoder_time_vs_unmasked']:.3f}) | "
-                     f"{x['step_seconds']:.2f} ({x['step_time_vs_unmasked']:.3f}) | {x['step_peak_mib']:,.0f} |")
+        lines.append(
+            f"| {x['mask_ratio']:.2f} | {x['visible_tokens']:,} / {x['tokens']:,} | "
+            f"{x['pairs_vs_unmasked']:.4f} | "
+            f"{x['encoder_forward_seconds']:.2f} ({x['encoder_time_vs_unmasked']:.3f}) | "
+            f"{x['step_seconds']:.2f} ({x['step_time_vs_unmasked']:.3f}) | {x['step_peak_mib']:,.0f} |"
+        )
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ Both run on `moving-shapes` clips (synthesized on first use) with a preset budge
 has its own folder under `runs` and resumes from it after an interruption; the two experiments share the
 scratch, tube-pretraining and tube-fine-tuning runs instead of training them twice.
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,8 +54,11 @@ def labelled_fraction(data: Path, fraction: float, seed: int, out: Path, split: 
     for r in rows:
         by_label.setdefault(r.label, []).append(r)
     rng = random.Random(seed)
-    keep = [r for label in sorted(by_label)
-            for r in rng.sample(by_label[label], max(1, round(fraction * len(by_label[label]))))]
+    keep = [
+        r
+        for label in sorted(by_label)
+        for r in rng.sample(by_label[label], max(1, round(fraction * len(by_label[label]))))
+    ]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["path", "label"])
@@ -70,26 +74,47 @@ def _seconds(history: list[dict]) -> float:
     return float(sum(h["seconds"] for h in history))
 
 
-def pretrain_run(preset: Preset, data: Path, out: Path, masking: str, seed: int, progress=None,
-                 device: str = "cpu") -> dict:
+def pretrain_run(
+    preset: Preset, data: Path, out: Path, masking: str, seed: int, progress=None, device: str = "cpu"
+) -> dict:
     enc = preset.encoder
-    cfg = PretrainConfig(data=str(data), out=str(out), model=dict(enc), decoder_dim=preset.decoder_dim,
-                         decoder_depth=preset.decoder_depth, decoder_heads=max(1, enc["heads"] // 2),
-                         masking=masking, mask_ratio=preset.mask_ratio, norm_pix_loss=preset.norm_pix_loss,
-                         epochs=preset.pretrain_epochs, batch_size=preset.pretrain_batch,
-                         base_lr=preset.pretrain_base_lr, cache=True, seed=seed, picture_every=0, device=device)
+    cfg = PretrainConfig(
+        data=str(data),
+        out=str(out),
+        model=dict(enc),
+        decoder_dim=preset.decoder_dim,
+        decoder_depth=preset.decoder_depth,
+        decoder_heads=max(1, enc["heads"] // 2),
+        masking=masking,
+        mask_ratio=preset.mask_ratio,
+        norm_pix_loss=preset.norm_pix_loss,
+        epochs=preset.pretrain_epochs,
+        batch_size=preset.pretrain_batch,
+        base_lr=preset.pretrain_base_lr,
+        cache=True,
+        seed=seed,
+        picture_every=0,
+        device=device,
+    )
     result = pretrain(cfg, resume=True, progress=progress)
     seconds = _seconds(result.history)
-    return {"masking": masking, "seed": seed, "checkpoint": str(out / "checkpoint"), "history": result.history,
-            "loss": result.final_loss, "seconds": seconds,
-            "clips_per_second": result.steps * preset.pretrain_batch / max(seconds, 1e-9),
-            "picture": str(max((out / "reconstructions").glob("step_*.png")))}
+    return {
+        "masking": masking,
+        "seed": seed,
+        "checkpoint": str(out / "checkpoint"),
+        "history": result.history,
+        "loss": result.final_loss,
+        "seconds": seconds,
+        "clips_per_second": result.steps * preset.pretrain_batch / max(seconds, 1e-9),
+        "picture": str(max((out / "reconstructions").glob("step_*.png"))),
+    }
 
 
 def classifier_fields(preset: Preset, drop_path: float | None = None) -> dict:
     """The classifier both arms train: the VideoMAE encoder's architecture exactly, with drop path."""
-    fields = videomae_encoder_config(**preset.encoder, drop_path=preset.drop_path if drop_path is None
-                                     else drop_path).to_dict()
+    fields = videomae_encoder_config(
+        **preset.encoder, drop_path=preset.drop_path if drop_path is None else drop_path
+    ).to_dict()
     for k in ("num_labels", "id2label"):
         fields.pop(k)
     return fields
@@ -102,27 +127,62 @@ def validation_subset(data: Path, preset: Preset, runs: Path) -> Path:
     return labelled_fraction(data, min(1.0, preset.val_clips / n), 0, runs / "val_subset.csv", split="val")
 
 
-def finetune_run(preset: Preset, data: Path, labelled: Path, out: Path, init: str | None, seed: int, progress=None,
-                 device: str = "cpu", epochs: int | None = None, val: Path | None = None,
-                 regularized: bool = True) -> dict:
+def finetune_run(
+    preset: Preset,
+    data: Path,
+    labelled: Path,
+    out: Path,
+    init: str | None,
+    seed: int,
+    progress=None,
+    device: str = "cpu",
+    epochs: int | None = None,
+    val: Path | None = None,
+    regularized: bool = True,
+) -> dict:
     """One fine-tuning (init: a pretrained checkpoint) or scratch run; `regularized=False` drops every
     regularizer of the recipe (crops, flips, drop path, label smoothing): the overfitting check."""
-    reg = dict(crop_scale=preset.crop_scale, label_smoothing=preset.label_smoothing,
-               symmetries="all" if dataset_symmetries(data) else "") if regularized else \
-        dict(crop_scale=1.0, label_smoothing=0.0, symmetries="")
-    cfg = TrainConfig(data=str(labelled), val=str(val or data / "val.csv"), test=str(data / "test.csv"), out=str(out),
-                      model=classifier_fields(preset, None if regularized else 0.0), init=init,
-                      epochs=epochs or preset.finetune_epochs, batch_size=preset.finetune_batch, lr=preset.finetune_lr,
-                      warmup_epochs=2.0, layer_decay=preset.layer_decay if init else 1.0, cache=True, seed=seed,
-                      device=device, **reg)
+    reg = (
+        dict(
+            crop_scale=preset.crop_scale,
+            label_smoothing=preset.label_smoothing,
+            symmetries="all" if dataset_symmetries(data) else "",
+        )
+        if regularized
+        else dict(crop_scale=1.0, label_smoothing=0.0, symmetries="")
+    )
+    cfg = TrainConfig(
+        data=str(labelled),
+        val=str(val or data / "val.csv"),
+        test=str(data / "test.csv"),
+        out=str(out),
+        model=classifier_fields(preset, None if regularized else 0.0),
+        init=init,
+        epochs=epochs or preset.finetune_epochs,
+        batch_size=preset.finetune_batch,
+        lr=preset.finetune_lr,
+        warmup_epochs=2.0,
+        layer_decay=preset.layer_decay if init else 1.0,
+        cache=True,
+        seed=seed,
+        device=device,
+        **reg,
+    )
     result = train(cfg, resume=True, progress=progress)
     last = result.history[-1]
     # the scored model (best validation epoch) on its own training clips, as decoded, no augmentation: how far
     # it fits them (the last epoch's train_top1 is measured on augmented clips with the lr still moving)
     seen = evaluate_model(load_model(out / "best"), str(labelled), batch_size=preset.finetune_batch)
-    return {"top1": result.test.top1, "top5": result.test.top5, "train_top1": last["train_top1"],
-            "train_clean_top1": seen.top1, "seconds": _seconds(result.history), "history": result.history,
-            "clips": seen.clips, **_factors(result)}
+    return {
+        "top1": result.test.top1,
+        "top5": result.test.top5,
+        "train_top1": last["train_top1"],
+        "train_clean_top1": seen.top1,
+        "seconds": _seconds(result.history),
+        "history": result.history,
+        "clips": seen.clips,
+        **_factors(result),
+    }
 
 
 def _factors(result: dict) -> dict:
@@ -147,8 +207,9 @@ def factor_accuracy(confusion: list[list[int]], labels: list[str]) -> dict[str, 
     return {k: v / max(1, total) for k, v in right.items()}
 
 
-def probe_run(preset: Preset, data: Path, labelled: Path, checkpoint: str | None, seed: int,
-              device: str = "cpu") -> float:
+def probe_run(
+    preset: Preset, data: Path, labelled: Path, checkpoint: str | None, seed: int, device: str = "cpu"
+) -> float:
     """kNN top-1 of the frozen encoder: pretrained weights, or (checkpoint None) random ones."""
     if checkpoint:
         encoder = classifier_from_pretrained(checkpoint, {})
@@ -156,8 +217,9 @@ def probe_run(preset: Preset, data: Path, labelled: Path, checkpoint: str | None
         torch.manual_seed(seed)
         encoder = VideoTransformer(videomae_encoder_config(**preset.encoder))
     splits = load_splits(labelled, test=str(data / "test.csv"))
-    return knn_probe(encoder, splits["train"], splits["test"], dataset_labels(str(data), load_splits(data)),
-                     device=device)
+    return knn_probe(
+        encoder, splits["train"], splits["test"], dataset_labels(str(data), load_splits(data)), device=device
+    )
 
 
 def mean_std(values: list[float]) -> tuple[float, float | None]:
@@ -165,8 +227,9 @@ def mean_std(values: list[float]) -> tuple[float, float | None]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
-def run_experiment(preset: Preset, data: Path, runs: Path, maskings=("tube",), probe: bool = True, progress=None,
-                   device: str = "cpu") -> dict:
+def run_experiment(
+    preset: Preset, data: Path, runs: Path, maskings=("tube",), probe: bool = True, progress=None, device: str = "cpu"
+) -> dict:
     """Every seed: a labelled subset, scratch on it, and per masking a pretraining (one per seed, or seed 0's
     for every seed) fine-tuned on it; the kNN probe of the tube encoder; the full-label check if asked."""
     data, runs = prepare_data(Path(data), preset, progress), Path(runs)
@@ -177,33 +240,74 @@ def run_experiment(preset: Preset, data: Path, runs: Path, maskings=("tube",), p
     for seed in preset.seeds:
         subset = runs / f"seed{seed}" / f"train_{preset.fraction:g}.csv"
         labelled = labelled_fraction(data, preset.fraction, seed, subset)
-        row = {"seed": seed, "scratch": finetune_run(preset, data, labelled, runs / f"seed{seed}" / "scratch", None,
-                                                     seed, val=val, **common)}
+        row = {
+            "seed": seed,
+            "scratch": finetune_run(
+                preset, data, labelled, runs / f"seed{seed}" / "scratch", None, seed, val=val, **common
+            ),
+        }
         for masking in maskings:
             pseed = seed if preset.pretrain_per_seed else preset.seeds[0]
             if (masking, pseed) not in pretrained:
-                pretrained[masking, pseed] = pretrain_run(preset, data, runs / f"pretrain-{masking}-seed{pseed}",
-                                                          masking, pseed, **common)
+                pretrained[masking, pseed] = pretrain_run(
+                    preset, data, runs / f"pretrain-{masking}-seed{pseed}", masking, pseed, **common
+                )
             pre = pretrained[masking, pseed]
-            row[masking] = finetune_run(preset, data, labelled, runs / f"seed{seed}" / f"finetune-{masking}",
-                                        pre["checkpoint"], seed, val=val, **common)
+            row[masking] = finetune_run(
+                preset,
+                data,
+                labelled,
+                runs / f"seed{seed}" / f"finetune-{masking}",
+                pre["checkpoint"],
+                seed,
+                val=val,
+                **common,
+            )
         if probe:
-            row["probe"] = {"random": probe_run(preset, data, labelled, None, seed, device),
-                            **{m: probe_run(preset, data, labelled, pretrained[m, pseed]["checkpoint"], seed, device)
-                               for m in maskings}}
+            row["probe"] = {
+                "random": probe_run(preset, data, labelled, None, seed, device),
+                **{
+                    m: probe_run(preset, data, labelled, pretrained[m, pseed]["checkpoint"], seed, device)
+                    for m in maskings
+                },
+            }
         seeds.append(row)
-    report = {"preset": preset.name, "task": preset.task, "data": str(data), "runs": str(runs),
-              "encoder": preset.encoder,
-              "recipe": {k: v for k, v in vars(preset).items() if k not in ("name", "encoder", "task")},
-              "labels": len(dataset_labels(str(data), load_splits(data))), "maskings": list(maskings),
-              "seeds": seeds, "pretraining": [dict(v) for v in pretrained.values()]}
-    if preset.full_label_epochs:    # the testbed checks: learnable from every label, memorized from a tenth
-        report["full_labels"] = finetune_run(preset, data, data / "train.csv", runs / "scratch-all-labels", None,
-                                             preset.seeds[0], epochs=preset.full_label_epochs, val=val, **common)
+    report = {
+        "preset": preset.name,
+        "task": preset.task,
+        "data": str(data),
+        "runs": str(runs),
+        "encoder": preset.encoder,
+        "recipe": {k: v for k, v in vars(preset).items() if k not in ("name", "encoder", "task")},
+        "labels": len(dataset_labels(str(data), load_splits(data))),
+        "maskings": list(maskings),
+        "seeds": seeds,
+        "pretraining": [dict(v) for v in pretrained.values()],
+    }
+    if preset.full_label_epochs:  # the testbed checks: learnable from every label, memorized from a tenth
+        report["full_labels"] = finetune_run(
+            preset,
+            data,
+            data / "train.csv",
+            runs / "scratch-all-labels",
+            None,
+            preset.seeds[0],
+            epochs=preset.full_label_epochs,
+            val=val,
+            **common,
+        )
         first = runs / f"seed{preset.seeds[0]}"
-        report["overfit"] = finetune_run(preset, data, first / f"train_{preset.fraction:g}.csv",
-                                         first / "scratch-unregularized", None, preset.seeds[0], val=val,
-                                         regularized=False, **common)
+        report["overfit"] = finetune_run(
+            preset,
+            data,
+            first / f"train_{preset.fraction:g}.csv",
+            first / "scratch-unregularized",
+            None,
+            preset.seeds[0],
+            val=val,
+            regularized=False,
+            **common,
+        )
     report["summary"] = summarize(report)
     return report
 
@@ -213,11 +317,14 @@ def summarize(report: dict) -> dict:
     out = {}
     for arm in ["scratch", *report["maskings"]]:
         top1 = [r[arm]["top1"] for r in report["seeds"]]
-        out[arm] = {"top1": mean_std(top1), **{k: mean_std([r[arm][k] for r in report["seeds"]])
-                                                for k in ("train_top1", "train_clean_top1")}}
+        out[arm] = {
+            "top1": mean_std(top1),
+            **{k: mean_std([r[arm][k] for r in report["seeds"]]) for k in ("train_top1", "train_clean_top1")},
+        }
         if all("factors" in r[arm] for r in report["seeds"]):
-            out[arm]["factors"] = {k: mean_std([r[arm]["factors"][k] for r in report["seeds"]])
-                                   for k in ("shape", "motion")}
+            out[arm]["factors"] = {
+                k: mean_std([r[arm]["factors"][k] for r in report["seeds"]]) for k in ("shape", "motion")
+            }
         if arm != "scratch":
             out[arm]["gain"] = mean_std([r[arm]["top1"] - r["scratch"]["top1"] for r in report["seeds"]])
     if report["seeds"] and "probe" in report["seeds"][0]:

@@ -4,6 +4,7 @@ CPU peak memory is the process's resident high-water mark (VmHWM) during the cal
 before it; Linux lets a process reset its own mark (`echo 5 > /proc/self/clear_refs`), so each call is
 measured on its own. On CUDA it is `torch.cuda.max_memory_allocated` above the memory allocated before.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -62,9 +63,10 @@ def _fix_malloc():
     _MALLOC_FIXED = True
     try:
         import ctypes
+
         libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 64 * 1024)      # M_MMAP_THRESHOLD (fixing it also stops the dynamic adjustment)
-        libc.mallopt(-1, 128 * 1024)     # M_TRIM_THRESHOLD: give freed heap tops back
+        libc.mallopt(-3, 64 * 1024)  # M_MMAP_THRESHOLD (fixing it also stops the dynamic adjustment)
+        libc.mallopt(-1, 128 * 1024)  # M_TRIM_THRESHOLD: give freed heap tops back
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         pass
@@ -91,7 +93,7 @@ def peak_bytes(fn, device: str = "cpu") -> int | None:
     if not cpu_peak_supported():
         return None
     before = _status_kib("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")      # reset the high-water mark to the current RSS
+    Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark to the current RSS
     fn()
     return max(0, _status_kib("VmHWM") - before) * 1024
 
@@ -100,13 +102,14 @@ def matmul_gflops(device: str = "cpu", n: int = 2048, dtype=torch.float32) -> fl
     """This machine's dense matmul rate: the ceiling any model here can approach."""
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     sec = median_seconds(lambda: a @ b, device, warmup=2, reps=5)
-    return 2 * n ** 3 / sec / 1e9
+    return 2 * n**3 / sec / 1e9
 
 
 def hardware(device: str = "cpu") -> str:
     """One line naming what the numbers were measured on."""
     import os
     import platform
+
     if device.startswith("cuda"):
         return f"{torch.cuda.get_device_name()} (torch {torch.__version__}, CUDA {torch.version.cuda})"
     model = platform.processor() or "cpu"
@@ -117,5 +120,7 @@ def hardware(device: str = "cpu") -> str:
                 break
     except OSError:
         pass
-    return (f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-            f"ISA {torch.backends.cpu.get_cpu_capability()} (torch {torch.__version__})")
+    return (
+        f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
+        f"ISA {torch.backends.cpu.get_cpu_capability()} (torch {torch.__version__})"
+    )

@@ -5,6 +5,7 @@ clips, on each clip's mean-pooled, layer-normed encoder output. Nothing is train
 pretraining put into the features; it understates MAE (judge MAE by fine-tuning; the papers say as much),
 but it must be above chance and above the same encoder with random weights.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,8 +23,9 @@ def features(encoder: VideoTransformer, ds: ClipDataset, batch_size: int = 64, d
     return torch.cat([encoder.pool(encoder.forward_features(x.to(device))).cpu() for x, _ in loader])
 
 
-def knn_top1(memory: torch.Tensor, memory_labels: torch.Tensor, queries: torch.Tensor, labels: torch.Tensor,
-             k: int = 10) -> float:
+def knn_top1(
+    memory: torch.Tensor, memory_labels: torch.Tensor, queries: torch.Tensor, labels: torch.Tensor, k: int = 10
+) -> float:
     """Share of queries whose similarity-weighted vote among their k nearest memory clips is their label."""
     m, q = torch.nn.functional.normalize(memory, dim=1), torch.nn.functional.normalize(queries, dim=1)
     sim, idx = (q @ m.T).topk(min(k, len(m)), dim=1)
@@ -32,8 +34,14 @@ def knn_top1(memory: torch.Tensor, memory_labels: torch.Tensor, queries: torch.T
     return float((votes.argmax(1) == labels).float().mean())
 
 
-def knn_probe(encoder: VideoTransformer, labelled: list[Sample], test: list[Sample], labels: list[str],
-              k: int = 10, device: str = "cpu") -> float:
+def knn_probe(
+    encoder: VideoTransformer,
+    labelled: list[Sample],
+    test: list[Sample],
+    labels: list[str],
+    k: int = 10,
+    device: str = "cpu",
+) -> float:
     """kNN top-1 on `test` with `labelled` as the memory, through `encoder` (frozen)."""
     cfg = encoder.config
     pre = Preprocessor.from_config(encoder.preprocessor or preprocessor_config(cfg.image_size), cfg.image_size)

@@ -5,6 +5,7 @@ a busy timeout. `schema_version` holds the version; opening applies the migratio
 transaction each, and refuses a file from a newer tubelet. Every failure to open is a `LibraryError` with one
 line for the user (not a database, corrupt, read-only, newer schema, missing).
 """
+
 from __future__ import annotations
 
 import os
@@ -90,7 +91,7 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
         # a WAL database on read-only storage: nobody can be writing it, and SQLite could not create its
         # shared-memory file, so read it as immutable
         uri += "&immutable=1"
-    con = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)   # transactions are explicit
+    con = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)  # transactions are explicit
     con.row_factory = sqlite3.Row
     con.execute("PRAGMA foreign_keys = ON")
     con.execute("PRAGMA busy_timeout = 30000")
@@ -108,7 +109,7 @@ def migrate(con: sqlite3.Connection, target: int = VERSION) -> int:
     for version in range(current + 1, target + 1):
         con.execute("BEGIN IMMEDIATE")
         try:
-            if schema_version(con) >= version:          # another process migrated meanwhile
+            if schema_version(con) >= version:  # another process migrated meanwhile
                 con.execute("ROLLBACK")
                 continue
             for statement in MIGRATIONS[version - 1].split(";"):
@@ -140,8 +141,10 @@ def open_library(path: str | os.PathLike, *, read_only: bool = False, create: bo
         found = schema_version(con)
         if found > VERSION:
             con.close()
-            raise LibraryError(f"{path} was written by a newer tubelet (schema {found}; this one knows up to "
-                               f"{VERSION}): upgrade tubelet")
+            raise LibraryError(
+                f"{path} was written by a newer tubelet (schema {found}; this one knows up to "
+                f"{VERSION}): upgrade tubelet"
+            )
         if read_only:
             if found < VERSION:
                 con.close()

@@ -10,6 +10,7 @@
   lock the kernel releases when the holder dies, even by kill -9).
 - Ctrl-C / SIGTERM: the files finished so far are in the database; run again to go on.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -37,8 +38,8 @@ class IndexJob:
     stride: float | None = None
     shots: bool = True
     workers: int = 0
-    ray: str | bool | None = None        # None: no Ray; True: start or join a local instance; str: its address
-    ray_ship: bool = False               # send file bytes through Ray's object store (no shared filesystem)
+    ray: str | bool | None = None  # None: no Ray; True: start or join a local instance; str: its address
+    ray_ship: bool = False  # send file bytes through Ray's object store (no shared filesystem)
     model: str = ""
     retag: bool = False
     prune: bool = False
@@ -62,14 +63,20 @@ def weights_hash(model_dir: str) -> str:
         for path in sorted(folder.glob(name.replace(".index.json", "-*"))) + [folder / name]:
             if path.exists():
                 with open(path, "rb") as f:
-                    for block in iter(lambda: f.read(2 ** 22), b""):
+                    for block in iter(lambda: f.read(2**22), b""):
                         h.update(block)
     return h.hexdigest()[:16]
 
 
 def model_settings(tagger: Tagger, job: IndexJob, window) -> dict:
-    return {"window": window, "stride": job.stride, "shots": job.shots, "segment_rules": tagger.rules.to_dict(),
-            "top_k": tagger.k, "single_view": tagger.single_view}
+    return {
+        "window": window,
+        "stride": job.stride,
+        "shots": job.shots,
+        "segment_rules": tagger.rules.to_dict(),
+        "top_k": tagger.k,
+        "single_view": tagger.single_view,
+    }
 
 
 class WriterLock:
@@ -84,8 +91,10 @@ class WriterLock:
             fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.file.close()
-            raise LibraryError(f"another `tubelet index` is writing {self.path.with_suffix('')} right now; "
-                               "wait for it to finish (searching is fine meanwhile)") from None
+            raise LibraryError(
+                f"another `tubelet index` is writing {self.path.with_suffix('')} right now; "
+                "wait for it to finish (searching is fine meanwhile)"
+            ) from None
         return self
 
     def __exit__(self, *exc):
@@ -105,7 +114,7 @@ def _plan(job: IndexJob, con, model: int) -> tuple[list[str], dict, Counts]:
             stat = store.FileStat.of(path)
         except OSError:
             stats[path] = store.FileStat(path, 0, 0)
-            todo.append(path)             # decoding reports it, and the error is recorded
+            todo.append(path)  # decoding reports it, and the error is recorded
             continue
         row = known.get(path)
         if row is not None and row["status"] == "ok":
@@ -132,8 +141,9 @@ def run_index(job: IndexJob, tagger: Tagger, model_name: str) -> tuple[int, Coun
             settings = model_settings(tagger, job, window)
             whash = weights_hash(model_name)
             key = hashlib.sha256(f"{whash}|{json.dumps(settings, sort_keys=True)}".encode()).hexdigest()[:16]
-            model = store.model_id(con, key=key, name=model_name, weights_hash=whash, settings=settings,
-                                   tubelet_version=VERSION)
+            model = store.model_id(
+                con, key=key, name=model_name, weights_hash=whash, settings=settings, tubelet_version=VERSION
+            )
             if job.prune:
                 pruned = store.prune(con)
             todo, stats, counts = _plan(job, con, model)
@@ -147,15 +157,23 @@ def run_index(job: IndexJob, tagger: Tagger, model_name: str) -> tuple[int, Coun
 def _ray_options(job: IndexJob, tagger: Tagger) -> RayOptions | None:
     if job.ray is None:
         return None
-    return RayOptions((tagger.spec(job.model),), address=job.ray if isinstance(job.ray, str) else None,
-                      ship=job.ray_ship)
+    return RayOptions(
+        (tagger.spec(job.model),), address=job.ray if isinstance(job.ray, str) else None, ship=job.ray_ship
+    )
 
 
 def _tag_all(job, tagger, con, model, todo, stats, counts, window) -> bool:
     from tqdm import tqdm
+
     t0 = time.time()
-    bar = tqdm(total=len(todo), unit="file", desc="index", file=sys.stderr, dynamic_ncols=True,
-               disable=(not job.progress) if job.progress is not None else None)
+    bar = tqdm(
+        total=len(todo),
+        unit="file",
+        desc="index",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        disable=(not job.progress) if job.progress is not None else None,
+    )
 
     def windows_done(n: int):
         counts.windows += n

@@ -3,6 +3,7 @@
 Search walks the `segments_by_label` index (label, score descending), so the best hits come first without
 sorting the table; filters on duration and path apply as it goes (bench/library.py measures it at 100k files).
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,14 +30,24 @@ class Hit:
         return asdict(self)
 
 
-def search(con: sqlite3.Connection, label: str, *, min_score: float = 0.0, min_duration: float = 0.0,
-           path_glob: str | None = None, limit: int = 20, offset: int = 0) -> list[Hit]:
+def search(
+    con: sqlite3.Connection,
+    label: str,
+    *,
+    min_score: float = 0.0,
+    min_duration: float = 0.0,
+    path_glob: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[Hit]:
     """Segments labelled `label`, best score first."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
-    sql = ('SELECT f.path, s.start, s."end", s.label, s.score, s.duration, s.id, f.id AS fid '
-           "FROM segments s INDEXED BY segments_by_label JOIN files f ON f.id = s.file_id "
-           "WHERE s.label = ? AND s.score >= ? AND s.duration >= ?")
+    sql = (
+        'SELECT f.path, s.start, s."end", s.label, s.score, s.duration, s.id, f.id AS fid '
+        "FROM segments s INDEXED BY segments_by_label JOIN files f ON f.id = s.file_id "
+        "WHERE s.label = ? AND s.score >= ? AND s.duration >= ?"
+    )
     args: list = [label, min_score, min_duration]
     if path_glob:
         sql += " AND f.path GLOB ?"
@@ -53,26 +64,46 @@ def labels(con: sqlite3.Connection) -> list[dict]:
 
 
 def stats(con: sqlite3.Connection) -> dict:
-    one = con.execute("SELECT COUNT(*) AS files, COALESCE(SUM(duration), 0) AS seconds, "
-                      "COALESCE(SUM(size), 0) AS bytes, SUM(status = 'error') AS errors FROM files").fetchone()
-    models = con.execute("SELECT m.name, m.weights_hash, m.settings, COUNT(f.id) AS files FROM models m "
-                         "LEFT JOIN files f ON f.model_id = m.id AND f.status = 'ok' GROUP BY m.id "
-                         "ORDER BY files DESC").fetchall()
+    one = con.execute(
+        "SELECT COUNT(*) AS files, COALESCE(SUM(duration), 0) AS seconds, "
+        "COALESCE(SUM(size), 0) AS bytes, SUM(status = 'error') AS errors FROM files"
+    ).fetchone()
+    models = con.execute(
+        "SELECT m.name, m.weights_hash, m.settings, COUNT(f.id) AS files FROM models m "
+        "LEFT JOIN files f ON f.model_id = m.id AND f.status = 'ok' GROUP BY m.id "
+        "ORDER BY files DESC"
+    ).fetchall()
     errors = con.execute("SELECT path, error FROM files WHERE status = 'error' ORDER BY path").fetchall()
-    return {"files": one["files"], "hours": round(one["seconds"] / 3600, 3), "bytes": one["bytes"],
-            "segments": con.execute("SELECT COUNT(*) FROM segments").fetchone()[0],
-            "errors": one["errors"] or 0, "labels": labels(con),
-            "models": [{"name": m["name"], "weights_hash": m["weights_hash"], "settings": json.loads(m["settings"]),
-                        "files": m["files"]} for m in models],
-            "failed": [{"file": e["path"], "error": e["error"]} for e in errors]}
+    return {
+        "files": one["files"],
+        "hours": round(one["seconds"] / 3600, 3),
+        "bytes": one["bytes"],
+        "segments": con.execute("SELECT COUNT(*) FROM segments").fetchone()[0],
+        "errors": one["errors"] or 0,
+        "labels": labels(con),
+        "models": [
+            {
+                "name": m["name"],
+                "weights_hash": m["weights_hash"],
+                "settings": json.loads(m["settings"]),
+                "files": m["files"],
+            }
+            for m in models
+        ],
+        "failed": [{"file": e["path"], "error": e["error"]} for e in errors],
+    }
 
 
 def format_stats(s: dict) -> str:
-    lines = [f"{s['files']} files ({s['hours']:.2f} h of video, {s['bytes'] / 2**30:.2f} GiB), "
-             f"{s['segments']} segments, {s['errors']} failed"]
+    lines = [
+        f"{s['files']} files ({s['hours']:.2f} h of video, {s['bytes'] / 2**30:.2f} GiB), "
+        f"{s['segments']} segments, {s['errors']} failed"
+    ]
     for m in s["models"]:
-        lines.append(f"model {m['name']} ({m['weights_hash']}): {m['files']} files; window {m['settings']['window']}"
-                     f", shots {m['settings']['shots']}")
+        lines.append(
+            f"model {m['name']} ({m['weights_hash']}): {m['files']} files; window {m['settings']['window']}"
+            f", shots {m['settings']['shots']}"
+        )
     if s["labels"]:
         lines.append("labels: " + ", ".join(f"{x['label']} {x['segments']}" for x in s["labels"]))
     for e in s["failed"][:20]:
@@ -82,24 +113,48 @@ def format_stats(s: dict) -> str:
 
 def file_record(con: sqlite3.Connection, file_id: int) -> dict | None:
     """One file as `tag --format jsonl` writes it, plus the library's fields."""
-    f = con.execute("SELECT f.*, m.name AS model FROM files f LEFT JOIN models m ON m.id = f.model_id "
-                    "WHERE f.id = ?", (file_id,)).fetchone()
+    f = con.execute(
+        "SELECT f.*, m.name AS model FROM files f LEFT JOIN models m ON m.id = f.model_id WHERE f.id = ?", (file_id,)
+    ).fetchone()
     if f is None:
         return None
-    windows = [{"start": w["start"], "end": w["end"], "labels": json.loads(w["labels"])} for w in
-               con.execute('SELECT start, "end", labels FROM windows WHERE file_id = ? ORDER BY idx', (file_id,))]
-    segments = [{"start": s["start"], "end": s["end"], "label": s["label"], "score": s["score"], "id": s["id"]}
-                for s in con.execute('SELECT id, start, "end", label, score FROM segments WHERE file_id = ? '
-                                     "ORDER BY start", (file_id,))]
-    return {"file": f["path"], "duration": f["duration"], "model": f["model"],
-            "labels": [{"label": r["label"], "score": r["score"]} for r in
-                       con.execute("SELECT label, score FROM file_labels WHERE file_id = ? ORDER BY rank", (file_id,))],
-            "windows": windows, "segments": segments,
-            "shots": [{"start": r["start"], "end": r["end"]} for r in
-                      con.execute('SELECT start, "end" FROM shots WHERE file_id = ? ORDER BY idx', (file_id,))],
-            "id": f["id"], "size": f["size"], "mtime_ns": f["mtime_ns"], "content_hash": f["content_hash"],
-            "fps": f["fps"], "width": f["width"], "height": f["height"], "codec": f["codec"],
-            "container": f["container"], "status": f["status"], "error": f["error"], "indexed_at": f["indexed_at"]}
+    windows = [
+        {"start": w["start"], "end": w["end"], "labels": json.loads(w["labels"])}
+        for w in con.execute('SELECT start, "end", labels FROM windows WHERE file_id = ? ORDER BY idx', (file_id,))
+    ]
+    segments = [
+        {"start": s["start"], "end": s["end"], "label": s["label"], "score": s["score"], "id": s["id"]}
+        for s in con.execute(
+            'SELECT id, start, "end", label, score FROM segments WHERE file_id = ? ORDER BY start', (file_id,)
+        )
+    ]
+    return {
+        "file": f["path"],
+        "duration": f["duration"],
+        "model": f["model"],
+        "labels": [
+            {"label": r["label"], "score": r["score"]}
+            for r in con.execute("SELECT label, score FROM file_labels WHERE file_id = ? ORDER BY rank", (file_id,))
+        ],
+        "windows": windows,
+        "segments": segments,
+        "shots": [
+            {"start": r["start"], "end": r["end"]}
+            for r in con.execute('SELECT start, "end" FROM shots WHERE file_id = ? ORDER BY idx', (file_id,))
+        ],
+        "id": f["id"],
+        "size": f["size"],
+        "mtime_ns": f["mtime_ns"],
+        "content_hash": f["content_hash"],
+        "fps": f["fps"],
+        "width": f["width"],
+        "height": f["height"],
+        "codec": f["codec"],
+        "container": f["container"],
+        "status": f["status"],
+        "error": f["error"],
+        "indexed_at": f["indexed_at"],
+    }
 
 
 def export(con: sqlite3.Connection, fmt: str, out) -> int:
@@ -114,8 +169,10 @@ def export(con: sqlite3.Connection, fmt: str, out) -> int:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["file", "start", "end", "label", "score", "duration"])
     n = 0
-    for row in con.execute('SELECT f.path, s.start, s."end", s.label, s.score, s.duration FROM segments s '
-                           "JOIN files f ON f.id = s.file_id WHERE f.status = 'ok' ORDER BY f.path, s.start"):
+    for row in con.execute(
+        'SELECT f.path, s.start, s."end", s.label, s.score, s.duration FROM segments s '
+        "JOIN files f ON f.id = s.file_id WHERE f.status = 'ok' ORDER BY f.path, s.start"
+    ):
         w.writerow([row[0], f"{row[1]:.3f}", f"{row[2]:.3f}", row[3], f"{row[4]:.6f}", f"{row[5]:.3f}"])
         n += 1
     return n
@@ -140,6 +197,7 @@ def hits_text(hits: list[Hit], fmt: str) -> str:
 @dataclass(frozen=True)
 class MediaFile:
     """Where an indexed video is, and what it was when indexed (the server serves it only while it still is)."""
+
     path: str
     size: int
     mtime_ns: int

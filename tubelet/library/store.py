@@ -4,6 +4,7 @@
 in one `BEGIN IMMEDIATE ... COMMIT`; a process killed at any moment leaves the previous state of that file or
 the new one, never a mix, and `path` is UNIQUE, so no file is ever listed twice.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,12 +17,12 @@ from pathlib import Path
 
 from ..tag.results import TagResult
 
-MIB = 2 ** 20
+MIB = 2**20
 
 
 @dataclass(frozen=True)
 class FileStat:
-    path: str            # absolute
+    path: str  # absolute
     size: int
     mtime_ns: int
 
@@ -51,13 +52,15 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def model_id(con: sqlite3.Connection, *, key: str, name: str, weights_hash: str, settings: dict,
-             tubelet_version: str) -> int:
+def model_id(
+    con: sqlite3.Connection, *, key: str, name: str, weights_hash: str, settings: dict, tubelet_version: str
+) -> int:
     con.execute("BEGIN IMMEDIATE")
     try:
-        con.execute("INSERT OR IGNORE INTO models (key, name, weights_hash, settings, tubelet_version) "
-                    "VALUES (?, ?, ?, ?, ?)", (key, name, weights_hash, json.dumps(settings, sort_keys=True),
-                                               tubelet_version))
+        con.execute(
+            "INSERT OR IGNORE INTO models (key, name, weights_hash, settings, tubelet_version) VALUES (?, ?, ?, ?, ?)",
+            (key, name, weights_hash, json.dumps(settings, sort_keys=True), tubelet_version),
+        )
         row = con.execute("SELECT id FROM models WHERE key = ?", (key,)).fetchone()
         con.execute("COMMIT")
     except BaseException:
@@ -71,8 +74,9 @@ def known_files(con: sqlite3.Connection) -> dict[str, sqlite3.Row]:
     return {r["path"]: r for r in rows}
 
 
-def _upsert_file(con, stat: FileStat, digest: str | None, model: int | None, status: str, error: str | None,
-                 info=None) -> int:
+def _upsert_file(
+    con, stat: FileStat, digest: str | None, model: int | None, status: str, error: str | None, info=None
+) -> int:
     meta = (info.duration, info.fps, info.width, info.height, info.codec, info.container) if info else (None,) * 6
     row = con.execute(
         "INSERT INTO files (path, size, mtime_ns, content_hash, duration, fps, width, height, codec, container, "
@@ -82,9 +86,10 @@ def _upsert_file(con, stat: FileStat, digest: str | None, model: int | None, sta
         "width = excluded.width, height = excluded.height, codec = excluded.codec, container = excluded.container, "
         "model_id = excluded.model_id, status = excluded.status, error = excluded.error, "
         "indexed_at = excluded.indexed_at RETURNING id",
-        (stat.path, stat.size, stat.mtime_ns, digest, *meta, model, status, error, now())).fetchone()
+        (stat.path, stat.size, stat.mtime_ns, digest, *meta, model, status, error, now()),
+    ).fetchone()
     file_id = row["id"]
-    for table in ("windows", "segments", "file_labels", "shots"):     # thumbnails go with their segments
+    for table in ("windows", "segments", "file_labels", "shots"):  # thumbnails go with their segments
         con.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
     return file_id
 
@@ -94,23 +99,34 @@ def save_result(con: sqlite3.Connection, stat: FileStat, digest: str, model: int
     con.execute("BEGIN IMMEDIATE")
     try:
         file_id = _upsert_file(con, stat, digest, model, "ok", None, result.info)
-        con.executemany('INSERT INTO windows (file_id, idx, start, "end", labels) VALUES (?, ?, ?, ?, ?)',
-                        [(file_id, i, w.start, w.end, json.dumps([x.to_json() for x in w.labels]))
-                         for i, w in enumerate(result.windows)])
-        con.executemany("INSERT INTO file_labels (file_id, rank, label, score) VALUES (?, ?, ?, ?)",
-                        [(file_id, i, x.label, x.score) for i, x in enumerate(result.labels)])
-        con.executemany('INSERT INTO shots (file_id, idx, start, "end") VALUES (?, ?, ?, ?)',
-                        [(file_id, i, s.start, s.end) for i, s in enumerate(result.shots or [])])
+        con.executemany(
+            'INSERT INTO windows (file_id, idx, start, "end", labels) VALUES (?, ?, ?, ?, ?)',
+            [
+                (file_id, i, w.start, w.end, json.dumps([x.to_json() for x in w.labels]))
+                for i, w in enumerate(result.windows)
+            ],
+        )
+        con.executemany(
+            "INSERT INTO file_labels (file_id, rank, label, score) VALUES (?, ?, ?, ?)",
+            [(file_id, i, x.label, x.score) for i, x in enumerate(result.labels)],
+        )
+        con.executemany(
+            'INSERT INTO shots (file_id, idx, start, "end") VALUES (?, ?, ?, ?)',
+            [(file_id, i, s.start, s.end) for i, s in enumerate(result.shots or [])],
+        )
         centres = [w.centre for w in result.windows]
         for s in result.segments:
-            cur = con.execute('INSERT INTO segments (file_id, start, "end", duration, label, score) '
-                              "VALUES (?, ?, ?, ?, ?, ?)", (file_id, s.start, s.end, round(s.end - s.start, 3),
-                                                            s.label, s.score))
+            cur = con.execute(
+                'INSERT INTO segments (file_id, start, "end", duration, label, score) VALUES (?, ?, ?, ?, ?, ?)',
+                (file_id, s.start, s.end, round(s.end - s.start, 3), s.label, s.score),
+            )
             middle = (s.start + s.end) / 2
             nearest = min(range(len(centres)), key=lambda i: abs(centres[i] - middle)) if centres else None
             if nearest in result.thumbnails:
-                con.execute("INSERT INTO thumbnails (segment_id, jpeg) VALUES (?, ?)",
-                            (cur.lastrowid, result.thumbnails[nearest]))
+                con.execute(
+                    "INSERT INTO thumbnails (segment_id, jpeg) VALUES (?, ?)",
+                    (cur.lastrowid, result.thumbnails[nearest]),
+                )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -8,6 +8,7 @@ Every scheme uses the same `Attention`; they differ only in which tokens they gr
 - factorized:  a spatial transformer per frame, then a temporal transformer over per-frame summaries
                (ViViT model 2; assembled in model.py from plain `Block`s)
 """
+
 from __future__ import annotations
 
 import torch
@@ -23,13 +24,22 @@ class Attention(nn.Module):
     benchmarks use it to show the quadratic memory wall that fused kernels avoid.
     """
 
-    def __init__(self, dim: int, heads: int, *, qkv_bias: bool = True, key_bias: bool = True,
-                 attn_dropout: float = 0.0, dropout: float = 0.0, impl: str = "sdpa"):
+    def __init__(
+        self,
+        dim: int,
+        heads: int,
+        *,
+        qkv_bias: bool = True,
+        key_bias: bool = True,
+        attn_dropout: float = 0.0,
+        dropout: float = 0.0,
+        impl: str = "sdpa",
+    ):
         super().__init__()
         self.heads, self.impl, self.attn_dropout = heads, impl, attn_dropout
         self.scale = (dim // heads) ** -0.5
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias and key_bias)
-        if qkv_bias and not key_bias:     # VideoMAE: learned q and v biases, the key bias is always zero
+        if qkv_bias and not key_bias:  # VideoMAE: learned q and v biases, the key bias is always zero
             self.q_bias = nn.Parameter(torch.zeros(dim))
             self.v_bias = nn.Parameter(torch.zeros(dim))
         else:
@@ -46,13 +56,13 @@ class Attention(nn.Module):
         if self.q_bias is None:
             qkv = self.qkv(x)
         elif isinstance(self.qkv, nn.Linear):
-            qkv = F.linear(x, self.qkv.weight, self.qkv_bias())    # transformers' exact op: bit-identical parity
-        else:                                                       # a swapped-in linear (int8 dynamic) has no bias
+            qkv = F.linear(x, self.qkv.weight, self.qkv_bias())  # transformers' exact op: bit-identical parity
+        else:  # a swapped-in linear (int8 dynamic) has no bias
             qkv = self.qkv(x) + self.qkv_bias()
         q, k, v = rearrange(qkv, "b n (three h d) -> three b h n d", three=3, h=self.heads)
         p = self.attn_dropout if self.training else 0.0
         if self.impl == "explicit":
-            attn = (q * self.scale) @ k.transpose(-2, -1)          # (B, heads, N, N): the quadratic wall
+            attn = (q * self.scale) @ k.transpose(-2, -1)  # (B, heads, N, N): the quadratic wall
             attn = F.dropout(attn.softmax(dim=-1), p)
             out = attn @ v
         else:
@@ -81,14 +91,21 @@ class DropPath(nn.Module):
     def forward(self, x):
         if self.p == 0.0 or not self.training:
             return x
-        shape = (x.shape[0],) + (1,) * (x.ndim - 1)        # one draw per sample
+        shape = (x.shape[0],) + (1,) * (x.ndim - 1)  # one draw per sample
         keep = torch.empty(shape, device=x.device, dtype=x.dtype).bernoulli_(1 - self.p)
         return x * keep / (1 - self.p)
 
 
 def attention_from_config(cfg) -> Attention:
-    return Attention(cfg.dim, cfg.heads, qkv_bias=cfg.qkv_bias, key_bias=cfg.key_bias, attn_dropout=cfg.attn_dropout,
-                     dropout=cfg.dropout, impl=cfg.attn_impl)
+    return Attention(
+        cfg.dim,
+        cfg.heads,
+        qkv_bias=cfg.qkv_bias,
+        key_bias=cfg.key_bias,
+        attn_dropout=cfg.attn_dropout,
+        dropout=cfg.dropout,
+        impl=cfg.attn_impl,
+    )
 
 
 class Block(nn.Module):

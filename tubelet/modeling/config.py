@@ -5,6 +5,7 @@ TimeSformer (per-frame patches, divided attention, separate space + time positio
 ViViT (tubelets, joint attention or the factorized encoder, learned positions). Checkpoint converters
 fill it in from a Hugging Face config; `to_dict`/`from_dict` give the JSON that tubelet saves.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,28 +19,28 @@ class VideoTransformerConfig:
     image_size: int = 224
     num_frames: int = 16
     patch_size: int = 16
-    tubelet_size: int = 2          # 1 = per-frame patches (TimeSformer), 2 = VideoMAE / ViViT tubelets
+    tubelet_size: int = 2  # 1 = per-frame patches (TimeSformer), 2 = VideoMAE / ViViT tubelets
     num_channels: int = 3
-    stem: str = "linear"           # linear (one Conv3d, kernel = stride) | conv (a small conv stack, same grid)
+    stem: str = "linear"  # linear (one Conv3d, kernel = stride) | conv (a small conv stack, same grid)
     dim: int = 768
-    depth: int = 12                # joint/divided/space_only blocks; spatial blocks of the factorized encoder
+    depth: int = 12  # joint/divided/space_only blocks; spatial blocks of the factorized encoder
     heads: int = 12
     mlp_ratio: float = 4.0
-    scheme: str = "joint"          # joint | divided | space_only | factorized
-    temporal_depth: int = 4        # factorized encoder only: blocks of the temporal transformer
+    scheme: str = "joint"  # joint | divided | space_only | factorized
+    temporal_depth: int = 4  # factorized encoder only: blocks of the temporal transformer
     class_token: bool = True
-    pooling: str = "cls"           # cls | mean (mean excludes class tokens)
-    pos_embed: str = "learned"     # sincos | learned | learned_space_time
+    pooling: str = "cls"  # cls | mean (mean excludes class tokens)
+    pos_embed: str = "learned"  # sincos | learned | learned_space_time
     qkv_bias: bool = True
-    key_bias: bool = True          # VideoMAE has query and value biases but none on the key
-    activation: str = "gelu"       # gelu (erf) | gelu_tanh (= HF gelu_fast / gelu_new)
+    key_bias: bool = True  # VideoMAE has query and value biases but none on the key
+    activation: str = "gelu"  # gelu (erf) | gelu_tanh (= HF gelu_fast / gelu_new)
     norm_eps: float = 1e-6
-    head_norm_eps: float | None = None   # None = norm_eps; VideoMAE's fc_norm uses LayerNorm's default 1e-5
+    head_norm_eps: float | None = None  # None = norm_eps; VideoMAE's fc_norm uses LayerNorm's default 1e-5
     dropout: float = 0.0
     attn_dropout: float = 0.0
     drop_path: float = 0.0
-    attn_impl: str = "sdpa"        # sdpa | explicit (materializes the N x N matrix)
-    num_labels: int = 0            # 0 = no head: the model returns pooled features
+    attn_impl: str = "sdpa"  # sdpa | explicit (materializes the N x N matrix)
+    num_labels: int = 0  # 0 = no head: the model returns pooled features
     id2label: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -54,15 +55,26 @@ class VideoTransformerConfig:
         def need(ok, msg):
             if not ok:
                 raise ValueError(msg)
-        for name, allowed in (("scheme", SCHEMES), ("pos_embed", POS_EMBEDS), ("pooling", POOLINGS),
-                              ("activation", ACTIVATIONS), ("attn_impl", ATTENTION_IMPLS), ("stem", STEMS)):
+
+        for name, allowed in (
+            ("scheme", SCHEMES),
+            ("pos_embed", POS_EMBEDS),
+            ("pooling", POOLINGS),
+            ("activation", ACTIVATIONS),
+            ("attn_impl", ATTENTION_IMPLS),
+            ("stem", STEMS),
+        ):
             value = getattr(self, name)
             need(value in allowed, f"{name} must be one of {', '.join(allowed)}, got {value!r}")
         need(self.dim % self.heads == 0, f"dim {self.dim} is not divisible by heads {self.heads}")
-        need(self.image_size % self.patch_size == 0,
-             f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}")
-        need(self.num_frames % self.tubelet_size == 0,
-             f"num_frames {self.num_frames} is not a multiple of tubelet_size {self.tubelet_size}")
+        need(
+            self.image_size % self.patch_size == 0,
+            f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}",
+        )
+        need(
+            self.num_frames % self.tubelet_size == 0,
+            f"num_frames {self.num_frames} is not a multiple of tubelet_size {self.tubelet_size}",
+        )
         need(len(self.id2label) == self.num_labels, "id2label must have num_labels entries")
 
     # --- derived quantities -------------------------------------------------------------------

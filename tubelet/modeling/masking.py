@@ -10,6 +10,7 @@ round(ratio * total) for random, round(ratio * h*w) per group for tube, round(ra
 kept between one hidden and one visible. Masks are drawn from a torch.Generator, so a seed gives the same
 masks on every machine, and are made on the device the model runs on.
 """
+
 from __future__ import annotations
 
 import torch
@@ -31,8 +32,14 @@ def _hide_k_of_n(batch: int, n: int, k: int, generator: torch.Generator | None, 
     return (ranks < k).to(device)
 
 
-def make_mask(kind: str, batch: int, grid: tuple[int, int, int], ratio: float = 0.9,
-              generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> torch.Tensor:
+def make_mask(
+    kind: str,
+    batch: int,
+    grid: tuple[int, int, int],
+    ratio: float = 0.9,
+    generator: torch.Generator | None = None,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
     t, h, w = grid
     s = h * w
     if kind == "tube":

@@ -1,12 +1,13 @@
 """`VideoTransformer`: a Vision Transformer with a time axis, attention scheme chosen by config.
 
-    video (B, C, T, H, W) -> tubelet tokens (B, [cls] + t*h*w, D) + positions
-      joint       -> Block x depth over all tokens
-      divided     -> DividedBlock x depth (temporal, then spatial attention)
-      space_only  -> Block x depth over each frame's tokens; frames meet only at pooling
-      factorized  -> Block x depth per frame -> per-frame summary -> Block x temporal_depth over time
-    -> pool (cls | mean) -> norm -> linear head
+video (B, C, T, H, W) -> tubelet tokens (B, [cls] + t*h*w, D) + positions
+  joint       -> Block x depth over all tokens
+  divided     -> DividedBlock x depth (temporal, then spatial attention)
+  space_only  -> Block x depth over each frame's tokens; frames meet only at pooling
+  factorized  -> Block x depth per frame -> per-frame summary -> Block x temporal_depth over time
+-> pool (cls | mean) -> norm -> linear head
 """
+
 from __future__ import annotations
 
 import torch
@@ -39,8 +40,13 @@ class VideoTransformer(nn.Module):
         super().__init__()
         self.config = cfg = config
         self.grid = cfg.grid
-        self.patch_embed = TubeletEmbed(cfg.dim, patch_size=cfg.patch_size, tubelet_size=cfg.tubelet_size,
-                                        num_channels=cfg.num_channels, stem=cfg.stem)
+        self.patch_embed = TubeletEmbed(
+            cfg.dim,
+            patch_size=cfg.patch_size,
+            tubelet_size=cfg.tubelet_size,
+            num_channels=cfg.num_channels,
+            stem=cfg.stem,
+        )
         self.cls_token = nn.Parameter(torch.zeros(1, 1, cfg.dim)) if cfg.class_token else None
         self.pos_embed = PositionEmbedding(cfg)
         self.pos_drop = nn.Dropout(cfg.dropout)
@@ -59,15 +65,19 @@ class VideoTransformer(nn.Module):
         self.apply(init_weights)
         if isinstance(self.patch_embed.proj, ConvStem):
             self.patch_embed.proj.reset_parameters()
-        for p in (self.cls_token, getattr(self, "temporal_cls", None), getattr(self, "temporal_pos", None),
-                  *[p for n, p in self.pos_embed.named_parameters()]):
+        for p in (
+            self.cls_token,
+            getattr(self, "temporal_cls", None),
+            getattr(self, "temporal_pos", None),
+            *[p for n, p in self.pos_embed.named_parameters()],
+        ):
             if p is not None:
                 trunc_normal(p)
-        for blk in self.blocks:      # re-zero after the generic init: divided starts as space-only
+        for blk in self.blocks:  # re-zero after the generic init: divided starts as space-only
             if isinstance(blk, DividedBlock):
                 nn.init.zeros_(blk.temporal_fc.weight)
                 nn.init.zeros_(blk.temporal_fc.bias)
-        self.preprocessor: dict | None = None   # the checkpoint's preprocessor_config.json, if any
+        self.preprocessor: dict | None = None  # the checkpoint's preprocessor_config.json, if any
 
     # --- the stages -----------------------------------------------------------------------------
     def embed(self, video: torch.Tensor) -> torch.Tensor:
@@ -125,7 +135,7 @@ class VideoTransformer(nn.Module):
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         """Token sequence from `forward_features` -> one vector per clip `(B, D)`."""
         cfg, n_cls = self.config, int(self.config.class_token)
-        if cfg.scheme == "space_only":       # each frame kept its own class token: average over frames
+        if cfg.scheme == "space_only":  # each frame kept its own class token: average over frames
             x = rearrange(x, "b (t n) d -> b t n d", t=self.grid[0])
             x = x[:, :, 0].mean(dim=1) if cfg.pooling == "cls" else x[:, :, n_cls:].mean(dim=(1, 2))
         else:

@@ -4,6 +4,7 @@ A clip `(B, C, T, H, W)` is cut into non-overlapping t x p x p tubes by one Conv
 its stride. With t = 1 this is exactly TimeSformer's per-frame patch embedding (a Conv2d applied to
 every frame). Tokens come out flattened in (t h w) order, the order every tubelet module assumes.
 """
+
 from __future__ import annotations
 
 import torch
@@ -26,7 +27,7 @@ class ConvStem(nn.Module):
     def __init__(self, dim: int, *, patch_size: int, tubelet_size: int, num_channels: int = 3, width: int = 32):
         super().__init__()
         steps = patch_size.bit_length() - 1
-        if 2 ** steps != patch_size or tubelet_size not in (1, 2) or steps < 1:
+        if 2**steps != patch_size or tubelet_size not in (1, 2) or steps < 1:
             raise ValueError("the conv stem needs a power-of-two patch size and a tubelet of 1 or 2 frames")
         chans = [num_channels] + [width * 2 ** min(i, 2) for i in range(steps)]
         # with one frame per tubelet the stem must not mix frames (tokens stay per-frame, as TimeSformer's)
@@ -51,8 +52,9 @@ class ConvStem(nn.Module):
 
 
 class TubeletEmbed(nn.Module):
-    def __init__(self, dim: int, *, patch_size: int, tubelet_size: int = 2, num_channels: int = 3,
-                 stem: str = "linear"):
+    def __init__(
+        self, dim: int, *, patch_size: int, tubelet_size: int = 2, num_channels: int = 3, stem: str = "linear"
+    ):
         super().__init__()
         self.patch_size, self.tubelet_size, self.num_channels = patch_size, tubelet_size, num_channels
         kernel = (tubelet_size, patch_size, patch_size)
@@ -75,7 +77,7 @@ class TubeletEmbed(nn.Module):
 
     def forward(self, video: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int, int]]:
         grid = self.grid(video.shape)
-        x = self.proj(video)                                   # (B, D, t, h, w)
+        x = self.proj(video)  # (B, D, t, h, w)
         return rearrange(x, "b d t h w -> b (t h w) d"), grid
 
 
@@ -91,7 +93,7 @@ def sinusoid_table(num_positions: int, dim: int) -> torch.Tensor:
     table = torch.empty_like(angles)
     table[:, 0::2] = torch.sin(angles[:, 0::2])
     table[:, 1::2] = torch.cos(angles[:, 1::2])
-    return table.float()[None]                                # (1, N, D)
+    return table.float()[None]  # (1, N, D)
 
 
 class PositionEmbedding(nn.Module):
@@ -119,8 +121,10 @@ class PositionEmbedding(nn.Module):
 
     def forward(self, x: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
         if tuple(grid) != self.grid:
-            raise ValueError(f"token grid {tuple(grid)} does not match the model's {self.grid} "
-                             "(resample the clip to the model's frame count and size)")
+            raise ValueError(
+                f"token grid {tuple(grid)} does not match the model's {self.grid} "
+                "(resample the clip to the model's frame count and size)"
+            )
         n_cls = int(self.class_token)
         if self.kind == "sincos":
             return torch.cat([x[:, :n_cls], x[:, n_cls:] + self.table.to(x.dtype)], dim=1)

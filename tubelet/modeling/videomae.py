@@ -6,6 +6,7 @@ tokens plus a shared mask token at every hidden position, each with a fixed sinu
 predicts the pixels of the masked tubes. The loss is MSE on masked tubes only, against per-patch
 normalized pixels (`norm_pix_loss`) or raw pixels.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,8 +26,15 @@ from .tokens import sinusoid_table
 
 def videomae_encoder_config(**fields) -> VideoTransformerConfig:
     """VideoMAE's encoder: joint attention, sinusoidal positions, no class token, mean pooling, no key bias."""
-    base = dict(scheme="joint", pos_embed="sincos", class_token=False, pooling="mean", key_bias=False,
-                norm_eps=1e-12, head_norm_eps=1e-5)
+    base = dict(
+        scheme="joint",
+        pos_embed="sincos",
+        class_token=False,
+        pooling="mean",
+        key_bias=False,
+        norm_eps=1e-12,
+        head_norm_eps=1e-5,
+    )
     return VideoTransformerConfig(**{**base, **fields})
 
 
@@ -40,7 +48,7 @@ class VideoMAEConfig:
     decoder_norm_eps: float = 1e-5
     norm_pix_loss: bool = True
     mask_ratio: float = 0.9
-    pixel_mean: tuple[float, ...] = IMAGENET_MEAN   # how the input was normalized: needed to get pixels back
+    pixel_mean: tuple[float, ...] = IMAGENET_MEAN  # how the input was normalized: needed to get pixels back
     pixel_std: tuple[float, ...] = IMAGENET_STD
 
     def __post_init__(self):
@@ -52,8 +60,15 @@ class VideoMAEConfig:
 
     @property
     def decoder_block_config(self) -> VideoTransformerConfig:
-        return self.encoder.replace(dim=self.decoder_dim, heads=self.decoder_heads, mlp_ratio=self.decoder_mlp_ratio,
-                                    depth=self.decoder_depth, num_labels=0, id2label={}, drop_path=0.0)
+        return self.encoder.replace(
+            dim=self.decoder_dim,
+            heads=self.decoder_heads,
+            mlp_ratio=self.decoder_mlp_ratio,
+            depth=self.decoder_depth,
+            num_labels=0,
+            id2label={},
+            drop_path=0.0,
+        )
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -91,11 +106,11 @@ class VideoMAE(nn.Module):
         dec = config.decoder_block_config
         self.decoder_blocks = nn.ModuleList(Block(dec) for _ in range(config.decoder_depth))
         self.decoder_norm = nn.LayerNorm(config.decoder_dim, eps=config.decoder_norm_eps)
-        self.patch_dim = enc.tubelet_size * enc.patch_size ** 2 * enc.num_channels
+        self.patch_dim = enc.tubelet_size * enc.patch_size**2 * enc.num_channels
         self.decoder_pred = nn.Linear(config.decoder_dim, self.patch_dim)
         self.apply(_xavier)
         proj = self.encoder.patch_embed.proj
-        if isinstance(proj, nn.Conv3d):          # the linear tubelet embedding, initialized as the linear layer it is
+        if isinstance(proj, nn.Conv3d):  # the linear tubelet embedding, initialized as the linear layer it is
             nn.init.xavier_uniform_(proj.weight.view(proj.weight.shape[0], -1))
         trunc_normal(self.mask_token)
         self.preprocessor: dict | None = None
@@ -104,21 +119,36 @@ class VideoMAE(nn.Module):
     def patchify(self, video: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) -> (B, t*h*w, tubelet*p*p*C), pixels ordered (time, row, column, channel)."""
         enc = self.config.encoder
-        return rearrange(video, "b c (t pt) (h ph) (w pw) -> b (t h w) (pt ph pw c)",
-                         pt=enc.tubelet_size, ph=enc.patch_size, pw=enc.patch_size)
+        return rearrange(
+            video,
+            "b c (t pt) (h ph) (w pw) -> b (t h w) (pt ph pw c)",
+            pt=enc.tubelet_size,
+            ph=enc.patch_size,
+            pw=enc.patch_size,
+        )
 
     def unpatchify(self, patches: torch.Tensor) -> torch.Tensor:
         enc = self.config.encoder
         t, h, w = enc.grid
-        return rearrange(patches, "b (t h w) (pt ph pw c) -> b c (t pt) (h ph) (w pw)", t=t, h=h, w=w,
-                         pt=enc.tubelet_size, ph=enc.patch_size, pw=enc.patch_size)
+        return rearrange(
+            patches,
+            "b (t h w) (pt ph pw c) -> b c (t pt) (h ph) (w pw)",
+            t=t,
+            h=h,
+            w=w,
+            pt=enc.tubelet_size,
+            ph=enc.patch_size,
+            pw=enc.patch_size,
+        )
 
     def pixels(self, video: torch.Tensor) -> torch.Tensor:
         """Undo the input normalization (RGB inputs only), giving pixels in [0, 1]."""
         if video.shape[1] != len(self.config.pixel_mean):
             return video
+
         def per_channel(values):
             return torch.tensor(values, device=video.device, dtype=video.dtype).view(1, -1, 1, 1, 1)
+
         return video * per_channel(self.config.pixel_std) + per_channel(self.config.pixel_mean)
 
     def targets(self, video: torch.Tensor) -> torch.Tensor:
@@ -128,7 +158,7 @@ class VideoMAE(nn.Module):
             if not self.config.norm_pix_loss:
                 return patches
             c = self.config.encoder.num_channels
-            p = rearrange(patches, "b n (k c) -> b n k c", c=c)   # normalize each channel within each tube
+            p = rearrange(patches, "b n (k c) -> b n k c", c=c)  # normalize each channel within each tube
             p = (p - p.mean(dim=-2, keepdim=True)) / (p.var(dim=-2, unbiased=True, keepdim=True).sqrt() + 1e-6)
             return rearrange(p, "b n k c -> b n (k c)")
 
@@ -152,7 +182,7 @@ class VideoMAE(nn.Module):
             if mask.any():
                 raise ValueError("predict_all needs a mask that hides nothing")
             return self.decoder_pred(self.decoder_norm(x))
-        return self.decoder_pred(self.decoder_norm(x[:, -pos_masked.shape[1]:]))
+        return self.decoder_pred(self.decoder_norm(x[:, -pos_masked.shape[1] :]))
 
     def forward_loss(self, video: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         target = self.targets(video)

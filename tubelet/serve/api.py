@@ -4,6 +4,7 @@ Safety: a request names files only by their id in the database, so no path from 
 system; a file is served only while it is the regular file the library indexed (same size and mtime: one replaced
 by something else since, a symlink to elsewhere included, is refused); limits are bounded.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,15 +18,25 @@ from ..library import query
 from .deps import Library
 
 MAX_RESULTS = 200
-MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
-               ".mkv": "video/x-matroska", ".ogv": "video/ogg", ".avi": "video/x-msvideo", ".gif": "image/gif"}
+MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".ogv": "video/ogg",
+    ".avi": "video/x-msvideo",
+    ".gif": "image/gif",
+}
 
 router = APIRouter()
 
 
 def urls(file_id: int, start: float | None = None, segment_id: int | None = None) -> dict:
-    out = {"video_url": f"/media/{file_id}" + (f"#t={start:.3f}" if start is not None else ""),
-           "page_url": f"/video/{file_id}" + (f"?t={start:.3f}" if start is not None else "")}
+    out = {
+        "video_url": f"/media/{file_id}" + (f"#t={start:.3f}" if start is not None else ""),
+        "page_url": f"/video/{file_id}" + (f"?t={start:.3f}" if start is not None else ""),
+    }
     if segment_id is not None:
         out["thumbnail_url"] = f"/api/thumbnails/{segment_id}"
     return out
@@ -37,12 +48,18 @@ async def api_labels(con: Library):
 
 
 @router.get("/api/search")
-async def api_search(con: Library, label: str = Query(..., min_length=1, max_length=100),
-                     min_score: float = Query(0.0, ge=0.0, le=1.0), min_duration: float = Query(0.0, ge=0.0, le=86400),
-                     path: str | None = Query(None, max_length=200), limit: int = Query(20, ge=1, le=MAX_RESULTS),
-                     offset: int = Query(0, ge=0, le=100_000)):
-    hits = query.search(con, label, min_score=min_score, min_duration=min_duration, path_glob=path, limit=limit,
-                        offset=offset)
+async def api_search(
+    con: Library,
+    label: str = Query(..., min_length=1, max_length=100),
+    min_score: float = Query(0.0, ge=0.0, le=1.0),
+    min_duration: float = Query(0.0, ge=0.0, le=86400),
+    path: str | None = Query(None, max_length=200),
+    limit: int = Query(20, ge=1, le=MAX_RESULTS),
+    offset: int = Query(0, ge=0, le=100_000),
+):
+    hits = query.search(
+        con, label, min_score=min_score, min_duration=min_duration, path_glob=path, limit=limit, offset=offset
+    )
     return {"label": label, "hits": [{**h.to_dict(), **urls(h.file_id, h.start, h.segment_id)} for h in hits]}
 
 

@@ -14,6 +14,7 @@ Routes: api.py (JSON, media) and pages.py (templates); deps.py gives them the re
 are coroutines: each query is a fraction of a millisecond on an indexed SQLite file, cheaper to run on the event
 loop than to hand to a thread pool (bench/serve_load.py measured both). Errors are JSON without a stack trace.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,7 @@ from . import api, pages
 from .deps import Connections
 
 
-async def no_trace(request: Request, exc: Exception):          # never a stack trace to a client
+async def no_trace(request: Request, exc: Exception):  # never a stack trace to a client
     return JSONResponse({"error": "internal error"}, status_code=500)
 
 

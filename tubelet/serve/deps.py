@@ -1,5 +1,6 @@
 """What the routes depend on: the library's read-only connection, one per thread (SQLite connections stay on the
 thread that made them; the handlers and this dependency are coroutines, so they run on the event loop's thread)."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -14,7 +15,7 @@ from ..library.db import open_library
 class Connections:
     def __init__(self, db_path: str):
         self.db_path, self.local = db_path, threading.local()
-        open_library(db_path, read_only=True).close()          # fail at start, with one line, if it is not usable
+        open_library(db_path, read_only=True).close()  # fail at start, with one line, if it is not usable
 
     def get(self) -> sqlite3.Connection:
         if getattr(self.local, "con", None) is None:
@@ -26,4 +27,4 @@ async def library(request: Request) -> sqlite3.Connection:
     return request.app.state.connections.get()
 
 
-Library = Annotated[sqlite3.Connection, Depends(library)]      # a route's parameter `con: Library`
+Library = Annotated[sqlite3.Connection, Depends(library)]  # a route's parameter `con: Library`

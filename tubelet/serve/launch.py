@@ -1,5 +1,6 @@
 """`tubelet serve` in a child process on a free loopback port, ready when this returns: for scripts, notebooks,
 the load benchmark, the screenshots and the tests (each talks to a real server over HTTP)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -20,8 +21,9 @@ def free_port() -> int:
 def serving(db, *, timeout: float = 60.0, stderr=subprocess.DEVNULL):
     """Start `tubelet serve --db DB`, wait until it answers, yield (base URL, process), stop it."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tubelet", "serve", "--db", str(db), "--port", str(port)],
-                            stderr=stderr, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tubelet", "serve", "--db", str(db), "--port", str(port)], stderr=stderr, text=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout

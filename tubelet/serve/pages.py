@@ -1,5 +1,6 @@
 """The two pages of `tubelet serve`, from templates (web/templates): each is a shell that its JS module fills
 from the JSON API with textContent, so no library data is ever parsed as HTML; nothing is fetched from elsewhere."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException

@@ -3,6 +3,7 @@
 Clip i depends only on (seed, i): the same command makes the same files, and an interrupted run picks up
 where it stopped (finished files are kept; each is written to a temp file and renamed).
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,7 +19,7 @@ from ..atomic import atomic_write_text
 from . import camera
 from .testbeds import TESTBEDS
 
-TASKS = TESTBEDS            # the name the rest of tubelet has always used
+TASKS = TESTBEDS  # the name the rest of tubelet has always used
 SPLITS = ("train", "val", "test")
 
 
@@ -36,8 +37,10 @@ def plan(task: str, clips: int, seed: int, fractions=(0.8, 0.1, 0.1)) -> list[tu
 def _make_one(args) -> str:
     task, seed, i, path, scenes_from = args
     import torch
+
     torch.set_num_threads(1)
     from .encode import write_mp4
+
     testbed = TASKS[task]
     label = testbed.labels[i % len(testbed.labels)]
     rng = np.random.default_rng([seed, i])
@@ -53,8 +56,15 @@ def clip_path(out: Path, split: str, label: str, i: int) -> Path:
     return out / split / label / f"{i:06d}.mp4"
 
 
-def synthesize(task: str, out_dir: str | os.PathLike, clips: int, seed: int = 0, workers: int | None = None,
-               progress: bool | None = None, scenes_from: list[str] | None = None) -> dict:
+def synthesize(
+    task: str,
+    out_dir: str | os.PathLike,
+    clips: int,
+    seed: int = 0,
+    workers: int | None = None,
+    progress: bool | None = None,
+    scenes_from: list[str] | None = None,
+) -> dict:
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
     if scenes_from and task != "camera-motion":
@@ -64,11 +74,20 @@ def synthesize(task: str, out_dir: str | os.PathLike, clips: int, seed: int = 0,
         raise ValueError(f"need at least {len(TASKS[task].labels)} clips (one per label)")
     out = Path(out_dir)
     rows = plan(task, clips, seed)
-    todo = [(task, seed, i, str(clip_path(out, s, label, i)), scenes_from) for i, s, label in rows
-            if not clip_path(out, s, label, i).exists()]
+    todo = [
+        (task, seed, i, str(clip_path(out, s, label, i)), scenes_from)
+        for i, s, label in rows
+        if not clip_path(out, s, label, i).exists()
+    ]
     from tqdm import tqdm
-    bar = tqdm(total=clips, initial=clips - len(todo), unit="clip", desc=f"synth {task}",
-               disable=(not progress) if progress is not None else None)
+
+    bar = tqdm(
+        total=clips,
+        initial=clips - len(todo),
+        unit="clip",
+        desc=f"synth {task}",
+        disable=(not progress) if progress is not None else None,
+    )
     workers = workers or min(4, os.cpu_count() or 1)
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(workers) as pool:
@@ -87,9 +106,14 @@ def synthesize(task: str, out_dir: str | os.PathLike, clips: int, seed: int = 0,
             if s == split:
                 w.writerow([clip_path(Path("."), s, label, i).as_posix(), label])
         atomic_write_text(out / f"{split}.csv", buf.getvalue())
-    info = {"task": task, "clips": clips, "seed": seed, "labels": list(TASKS[task].labels),
-            "scenes_from": [Path(p).name for p in scenes_from],
-            "symmetries": TASKS[task].symmetries,
-            "splits": {s: sum(1 for _, x, _ in rows if x == s) for s in SPLITS}}
+    info = {
+        "task": task,
+        "clips": clips,
+        "seed": seed,
+        "labels": list(TASKS[task].labels),
+        "scenes_from": [Path(p).name for p in scenes_from],
+        "symmetries": TASKS[task].symmetries,
+        "splits": {s: sum(1 for _, x, _ in rows if x == s) for s in SPLITS},
+    }
     atomic_write_text(out / "dataset.json", json.dumps(info, indent=2) + "\n")
     return info

@@ -10,6 +10,7 @@ Variety: speed (slow drifts to fast whips), easing, secondary drift, hand-held s
 than the scene), rolling shutter, motion blur, objects moving inside the shot, noise, defocus, brightness, frame
 sizes and aspect ratios, letterboxing, frame rate, compression strength.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,23 +25,53 @@ from ..video.sampling import sample_times
 from . import optics
 from .content import cutout, procedural, world
 
-LABELS = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_clockwise",
-          "roll_counterclockwise")
+LABELS = (
+    "static",
+    "pan_left",
+    "pan_right",
+    "tilt_up",
+    "tilt_down",
+    "zoom_in",
+    "zoom_out",
+    "roll_clockwise",
+    "roll_counterclockwise",
+)
 # Label-preserving views of a clip, as label maps (labels not named stay): mirroring left-right turns a pan
 # left into a pan right and flips the sense of a roll; mirroring up-down swaps tilts and rolls; playing the clip
 # backwards reverses every motion; transposing the (square) model input swaps the x and y axes, so content moving
 # right (pan_left) moves down (tilt_up) and a roll turns the other way. Training uses them as augmentation
 # (`tubelet train --symmetries`).
 SYMMETRIES = {
-    "hflip": {"pan_left": "pan_right", "pan_right": "pan_left",
-              "roll_clockwise": "roll_counterclockwise", "roll_counterclockwise": "roll_clockwise"},
-    "vflip": {"tilt_up": "tilt_down", "tilt_down": "tilt_up",
-              "roll_clockwise": "roll_counterclockwise", "roll_counterclockwise": "roll_clockwise"},
-    "reverse": {"pan_left": "pan_right", "pan_right": "pan_left", "tilt_up": "tilt_down", "tilt_down": "tilt_up",
-                "zoom_in": "zoom_out", "zoom_out": "zoom_in",
-                "roll_clockwise": "roll_counterclockwise", "roll_counterclockwise": "roll_clockwise"},
-    "transpose": {"pan_left": "tilt_up", "tilt_up": "pan_left", "pan_right": "tilt_down", "tilt_down": "pan_right",
-                  "roll_clockwise": "roll_counterclockwise", "roll_counterclockwise": "roll_clockwise"},
+    "hflip": {
+        "pan_left": "pan_right",
+        "pan_right": "pan_left",
+        "roll_clockwise": "roll_counterclockwise",
+        "roll_counterclockwise": "roll_clockwise",
+    },
+    "vflip": {
+        "tilt_up": "tilt_down",
+        "tilt_down": "tilt_up",
+        "roll_clockwise": "roll_counterclockwise",
+        "roll_counterclockwise": "roll_clockwise",
+    },
+    "reverse": {
+        "pan_left": "pan_right",
+        "pan_right": "pan_left",
+        "tilt_up": "tilt_down",
+        "tilt_down": "tilt_up",
+        "zoom_in": "zoom_out",
+        "zoom_out": "zoom_in",
+        "roll_clockwise": "roll_counterclockwise",
+        "roll_counterclockwise": "roll_clockwise",
+    },
+    "transpose": {
+        "pan_left": "tilt_up",
+        "tilt_up": "pan_left",
+        "pan_right": "tilt_down",
+        "tilt_down": "pan_right",
+        "roll_clockwise": "roll_counterclockwise",
+        "roll_counterclockwise": "roll_clockwise",
+    },
 }
 SIZES = ((160, 90), (160, 120), (128, 128), (176, 144), (192, 108), (144, 112), (120, 160), (200, 84))
 FPS = (10, 12, 15, 24, 25, 30)
@@ -56,15 +87,14 @@ def _log_uniform(rng, lo, hi):
     return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
 
 
-def camera_path(label: str, rng: np.random.Generator, n: int, fps: float, w: int, h: int,
-                speeds: dict = SPEEDS):
+def camera_path(label: str, rng: np.random.Generator, n: int, fps: float, w: int, h: int, speeds: dict = SPEEDS):
     """Per-frame (cx, cy, s, theta) for the label, before shake; c in world pixels with c0 = 0."""
     t = np.arange(n) / fps
     T = max(t[-1], 1e-6)
-    e = EASINGS[rng.integers(len(EASINGS))](t / T) * T          # eased seconds: same start and end as linear
+    e = EASINGS[rng.integers(len(EASINGS))](t / T) * T  # eased seconds: same start and end as linear
     s0 = rng.uniform(1.0, 1.8)
     cx, cy, s, th = np.zeros(n), np.zeros(n), np.full(n, s0), np.zeros(n)
-    drift = rng.uniform(0, 0.2)                                 # a little of another motion, as real shots have
+    drift = rng.uniform(0, 0.2)  # a little of another motion, as real shots have
     if label.startswith("pan"):
         v = _log_uniform(rng, *speeds["pan"]) * w * s0
         cx = (1 if label == "pan_right" else -1) * v * e
@@ -118,7 +148,7 @@ def _objects(rng, frames: torch.Tensor) -> torch.Tensor:
         square = rng.random() < 0.5
         for i in range(n):
             dx, dy = xx - (x0 + vx * i), (yy - (y0 + vy * i)) / tall
-            mask = (dx.abs() < r) & (dy.abs() < r) if square else dx ** 2 + dy ** 2 < r ** 2
+            mask = (dx.abs() < r) & (dy.abs() < r) if square else dx**2 + dy**2 < r**2
             frames[i] = torch.where(mask, look.roll((int(vy * i), int(vx * i)), dims=(1, 2)), frames[i])
     return frames
 
@@ -126,7 +156,7 @@ def _objects(rng, frames: torch.Tensor) -> torch.Tensor:
 def _blur(frames: torch.Tensor, sigma: float) -> torch.Tensor:
     k = int(2 * round(2 * sigma) + 1)
     x = torch.arange(k, dtype=torch.float32) - k // 2
-    g = torch.exp(-x ** 2 / (2 * sigma ** 2))
+    g = torch.exp(-(x**2) / (2 * sigma**2))
     g = (g / g.sum()).view(1, 1, -1)
     c = frames.shape[1]
     across = F.pad(frames, (k // 2, k // 2, 0, 0), mode="replicate")
@@ -141,20 +171,20 @@ def degrade(rng, frames: torch.Tensor) -> torch.Tensor:
         frames = _blur(frames, rng.uniform(0.4, 1.5))
     gain, bias, gamma = rng.uniform(0.6, 1.3), rng.uniform(-0.1, 0.1), rng.uniform(0.7, 1.4)
     frames = (frames.clamp(0, 1) ** gamma) * gain + bias
-    if rng.random() < 0.3:                                   # desaturate
+    if rng.random() < 0.3:  # desaturate
         grey = frames.mean(dim=1, keepdim=True)
         frames = grey + (frames - grey) * rng.uniform(0, 0.7)
-    if rng.random() < 0.2:                                   # flicker
+    if rng.random() < 0.2:  # flicker
         frames = frames * torch.from_numpy(rng.normal(1, 0.03, (n, 1, 1, 1)).astype(np.float32))
     if rng.random() < 0.6:
         frames = frames + torch.from_numpy(rng.normal(0, rng.uniform(0.005, 0.04), frames.shape).astype(np.float32))
-    if rng.random() < 0.2:                                   # letterbox or pillarbox
+    if rng.random() < 0.2:  # letterbox or pillarbox
         if rng.random() < 0.7:
             bar = int(h * rng.uniform(0.08, 0.18))
-            frames[:, :, :bar], frames[:, :, h - bar:] = 0, 0
+            frames[:, :, :bar], frames[:, :, h - bar :] = 0, 0
         else:
             bar = int(w * rng.uniform(0.08, 0.18))
-            frames[..., :bar], frames[..., w - bar:] = 0, 0
+            frames[..., :bar], frames[..., w - bar :] = 0, 0
     return frames.clamp(0, 1)
 
 
@@ -172,11 +202,15 @@ def make_clip(label: str, rng: np.random.Generator) -> tuple[np.ndarray, float, 
     H, W = int(h * s[0] * rng.uniform(1.5, 3.0)), int(w * s[0] * rng.uniform(1.5, 3.0))
     scene = world(rng, H, W)
     layers = ()
-    if rng.random() < 0.3:                                   # parallax: things nearer than the scene
-        layers = tuple(optics.Layer(*cutout(rng, H, W, w * s[0], h * s[0]), depth=rng.uniform(1.3, 3.0))
-                       for _ in range(rng.integers(1, 3)))
-    shutter = optics.Shutter(readout=rng.uniform(0.2, 0.9) if rng.random() < 0.35 else 0.0,
-                             exposure=rng.uniform(0.3, 1.0) if rng.random() < 0.35 else 0.0)
+    if rng.random() < 0.3:  # parallax: things nearer than the scene
+        layers = tuple(
+            optics.Layer(*cutout(rng, H, W, w * s[0], h * s[0]), depth=rng.uniform(1.3, 3.0))
+            for _ in range(rng.integers(1, 3))
+        )
+    shutter = optics.Shutter(
+        readout=rng.uniform(0.2, 0.9) if rng.random() < 0.35 else 0.0,
+        exposure=rng.uniform(0.3, 1.0) if rng.random() < 0.35 else 0.0,
+    )
     frames = optics.expose(scene, path, n, w, h, shutter, layers, supersample=2 if s.max() > 1.25 else 1)
     if rng.random() < (0.6 if label == "static" else 0.25):
         frames = _objects(rng, frames)
@@ -202,7 +236,7 @@ def make_real_content_clip(label: str, rng: np.random.Generator, videos: tuple[s
     cx, cy, s, th = camera_path(label, rng, n, fps, w, h)
     frames = _footage(videos[rng.integers(len(videos))])
     scene = frames[rng.integers(len(frames))]
-    need = 1.5 * max(h / scene.shape[1], w / scene.shape[2]) * s[0]     # a few views' worth of real pixels
+    need = 1.5 * max(h / scene.shape[1], w / scene.shape[2]) * s[0]  # a few views' worth of real pixels
     if need > 1:
         scene = F.interpolate(scene[None], scale_factor=need, mode="bilinear", align_corners=False)[0]
     rendered = render(scene, cx, cy, s, th, w, h, supersample=2 if s.max() > 1.25 else 1)
@@ -210,8 +244,14 @@ def make_real_content_clip(label: str, rng: np.random.Generator, videos: tuple[s
     return frames, fps, int(rng.integers(18, 30))
 
 
-def make_shot_sequence(shots: list[tuple[str, float]], rng: np.random.Generator, w: int = 192, h: int = 108,
-                       fps: float = 25.0, speeds: dict = VISIBLE_SPEEDS) -> tuple[np.ndarray, list[dict]]:
+def make_shot_sequence(
+    shots: list[tuple[str, float]],
+    rng: np.random.Generator,
+    w: int = 192,
+    h: int = 108,
+    fps: float = 25.0,
+    speeds: dict = VISIBLE_SPEEDS,
+) -> tuple[np.ndarray, list[dict]]:
     """One continuous clip in which the camera does each (label, seconds) in turn over one scene, at speeds
     drawn from `speeds` (by default moves anyone can see: a demo of a tilt too slow to notice shows nothing).
 
@@ -232,6 +272,10 @@ def make_shot_sequence(shots: list[tuple[str, float]], rng: np.random.Generator,
         t0 += n / fps
     cx, cy, s, th = (np.concatenate(a)[1:] for a in (cx, cy, s, th))
     scene = world(rng, int(h * 1.3 * 3), int(w * 1.3 * 3), photo_weight=1.0)
-    frames = torch.cat([render(scene, cx[i:i + 64], cy[i:i + 64], s[i:i + 64], th[i:i + 64], w, h)
-                        for i in range(0, len(cx), 64)])
+    frames = torch.cat(
+        [
+            render(scene, cx[i : i + 64], cy[i : i + 64], s[i : i + 64], th[i : i + 64], w, h)
+            for i in range(0, len(cx), 64)
+        ]
+    )
     return (frames.clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy(), truth

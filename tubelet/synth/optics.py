@@ -6,6 +6,7 @@ A camera path is four arrays (cx, cy, s, theta) over frame indices; `at` reads i
 a row read out a third of a frame late, or a sub-exposure halfway through the shutter, sees the camera where
 it was at that moment. The viewport maps an output pixel offset p (from the frame centre, y down) to the world
 point X = c + s * R(theta) * p; world coordinates are pixels of the scene with the origin at its centre."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,15 +22,17 @@ Path = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 class Shutter:
     """readout: the delay of the last row behind the first, in frame intervals (0 = global shutter; phones
     are often 0.3-0.9). exposure: the fraction of the frame interval the shutter is open (0 = sharp)."""
+
     readout: float = 0.0
     exposure: float = 0.0
-    samples: int = 4            # sub-exposures averaged when exposure > 0
+    samples: int = 4  # sub-exposures averaged when exposure > 0
 
 
 @dataclass(frozen=True)
 class Layer:
     """A cut-out in front of the scene: rgb (3, H, W), alpha (1, H, W), at `depth` times closer than the
     background (translation and dolly-zoom of the camera are felt `depth` times as strongly)."""
+
     rgb: torch.Tensor
     alpha: torch.Tensor
     depth: float
@@ -57,9 +60,17 @@ def viewport_grid(path: Path, w: int, h: int, W: int, H: int, supersample: int =
     cx, cy, s, th = (np.asarray(p, dtype=np.float64) for p in path)
     n = len(cx)
     # the per-frame (or per-row) affine coefficients in float64, the grid itself in float32 (as affine_grid)
-    coef = [torch.from_numpy(a.reshape(n, -1, 1)).float() for a in
-            (s * np.cos(th) * w / W, -s * np.sin(th) * h / W, 2 * cx / W,
-             s * np.sin(th) * w / H, s * np.cos(th) * h / H, 2 * cy / H)]
+    coef = [
+        torch.from_numpy(a.reshape(n, -1, 1)).float()
+        for a in (
+            s * np.cos(th) * w / W,
+            -s * np.sin(th) * h / W,
+            2 * cx / W,
+            s * np.sin(th) * w / H,
+            s * np.cos(th) * h / H,
+            2 * cy / H,
+        )
+    ]
     ws, hs = w * supersample, h * supersample
     u = ((2 * torch.arange(ws, dtype=torch.float32) + 1) / ws - 1).view(1, 1, ws)
     v = ((2 * torch.arange(hs, dtype=torch.float32) + 1) / hs - 1).view(1, hs, 1)
@@ -70,25 +81,37 @@ def viewport_grid(path: Path, w: int, h: int, W: int, H: int, supersample: int =
 
 
 def _sample(image: torch.Tensor, grid: torch.Tensor, padding: str) -> torch.Tensor:
-    return F.grid_sample(image[None].expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear",
-                         padding_mode=padding, align_corners=False)
+    return F.grid_sample(
+        image[None].expand(grid.shape[0], -1, -1, -1), grid, mode="bilinear", padding_mode=padding, align_corners=False
+    )
 
 
-def expose(scene: torch.Tensor, path: Path, n: int, w: int, h: int, shutter: Shutter = Shutter(),
-           layers: tuple[Layer, ...] = (), supersample: int = 1) -> torch.Tensor:
+def expose(
+    scene: torch.Tensor,
+    path: Path,
+    n: int,
+    w: int,
+    h: int,
+    shutter: Shutter = Shutter(),
+    layers: tuple[Layer, ...] = (),
+    supersample: int = 1,
+) -> torch.Tensor:
     """Frames (n, 3, h, w) of `scene` (3, H, W) through the camera `path` (at least n samples). Frame i's row
     y is read at time i + readout * y / h; with an exposure, each frame averages `samples` moments spread over
     it. Layers are composited over the scene, far to near. Rendered at `supersample`x and averaged down."""
     H, W = scene.shape[1:]
     hs, ws = h * supersample, w * supersample
     rows = shutter.readout * (np.arange(hs) + 0.5) / hs if shutter.readout else np.zeros(1)
-    spread = [0.0] if shutter.exposure <= 0 else \
-        list(shutter.exposure * (np.arange(shutter.samples) + 0.5) / shutter.samples - shutter.exposure / 2)
+    spread = (
+        [0.0]
+        if shutter.exposure <= 0
+        else list(shutter.exposure * (np.arange(shutter.samples) + 0.5) / shutter.samples - shutter.exposure / 2)
+    )
     layers = sorted(layers, key=lambda x: x.depth)
     layer_paths = [for_layer(path, layer.depth) for layer in layers]
     frames = torch.zeros(n, 3, hs, ws)
     for offset in spread:
-        times = np.arange(n)[:, None] + offset + rows[None, :]                        # (n, rows)
+        times = np.arange(n)[:, None] + offset + rows[None, :]  # (n, rows)
         times = times[:, 0] if times.shape[1] == 1 else times
         frame = _sample(scene, viewport_grid(at(path, times), w, h, W, H, supersample), "reflection")
         for layer, layer_path in zip(layers, layer_paths, strict=True):

@@ -7,6 +7,7 @@ events swap places), so a model that pools frames without their order is at chan
     turns_red_to_blue / turns_blue_to_red
 Two control classes need no order at all: still_circle / still_square.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,12 @@ import torch
 
 from .content import procedural
 
-PAIRS = (("moves_right", "moves_left"), ("grows", "shrinks"),
-         ("appears_then_moves_right", "moves_right_then_disappears"), ("turns_red_to_blue", "turns_blue_to_red"))
+PAIRS = (
+    ("moves_right", "moves_left"),
+    ("grows", "shrinks"),
+    ("appears_then_moves_right", "moves_right_then_disappears"),
+    ("turns_red_to_blue", "turns_blue_to_red"),
+)
 CONTROLS = ("still_circle", "still_square")
 LABELS = tuple(x for pair in PAIRS for x in pair) + CONTROLS
 ORDER_DEPENDENT = tuple(x for pair in PAIRS for x in pair)
@@ -38,7 +43,7 @@ def make_clip(label: str, rng: np.random.Generator) -> tuple[np.ndarray, float, 
     r = rng.uniform(5, 9)
     y = rng.uniform(r + 2, size - r - 2)
     x0, x1 = rng.uniform(r + 2, 0.35 * size), rng.uniform(0.65 * size, size - r - 2)
-    states = []                                  # per frame: (x, y, r, colour) or None (not visible)
+    states = []  # per frame: (x, y, r, colour) or None (not visible)
     base = label.replace("moves_left", "moves_right").replace("shrinks", "grows")
     base = base.replace("turns_blue_to_red", "turns_red_to_blue")
     if base == "moves_right":
@@ -52,7 +57,7 @@ def make_clip(label: str, rng: np.random.Generator) -> tuple[np.ndarray, float, 
     elif label in CONTROLS:
         x, yc = rng.uniform(r + 2, size - r - 2), rng.uniform(r + 2, size - r - 2)
         states = [(x, yc, r, colour)] * n
-    else:   # the two event-order classes share one multiset of frames: k empty + m moving
+    else:  # the two event-order classes share one multiset of frames: k empty + m moving
         k = int(rng.integers(4, 8))
         moving = [(x0 + (x1 - x0) * i / (n - k - 1), y, r, colour) for i in range(n - k)]
         states = [None] * k + moving if label == "appears_then_moves_right" else moving + [None] * k

@@ -15,6 +15,7 @@ whose measured motion is not its label (e.g. clipped by the border, hidden by a 
 `render(..., active=(3, 6))` (`moving-shapes-start-stop`; `moving-shapes-brief`: 2-4) makes the mover start and
 stop at random frames.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,7 +30,7 @@ SHAPES = ("square", "triangle", "cross")
 MOTIONS = ("moves_right", "moves_left", "turns_cw", "turns_ccw", "grows", "shrinks")
 LABELS = tuple(f"{s}_{m}" for s in SHAPES for m in MOTIONS)
 SIZE, FRAMES, FPS, SUPERSAMPLE = 32, 8, 8.0, 4
-PAN_MARGIN = 5                  # px of scene beyond each edge of the frame: room for the panning camera
+PAN_MARGIN = 5  # px of scene beyond each edge of the frame: room for the panning camera
 
 
 def label_parts(label: str) -> tuple[str, str]:
@@ -52,8 +53,9 @@ SYMMETRIES = {
 }
 
 
-def shape_mask(kind: str, cx: float, cy: float, r: float, angle: float, size: int,
-               ss: int = SUPERSAMPLE) -> torch.Tensor:
+def shape_mask(
+    kind: str, cx: float, cy: float, r: float, angle: float, size: int, ss: int = SUPERSAMPLE
+) -> torch.Tensor:
     """Coverage in [0, 1] `(size, size)` of a shape centred at (cx, cy) px with half-extent r px, turned by
     `angle` radians clockwise on screen (y points down), anti-aliased by supersampling."""
     n = size * ss
@@ -61,13 +63,13 @@ def shape_mask(kind: str, cx: float, cy: float, r: float, angle: float, size: in
     yy, xx = torch.meshgrid(c, c, indexing="ij")
     dx, dy = xx - cx, yy - cy
     cos, sin = math.cos(angle), math.sin(angle)
-    u, v = cos * dx + sin * dy, -sin * dx + cos * dy         # the shape's own axes
+    u, v = cos * dx + sin * dy, -sin * dx + cos * dy  # the shape's own axes
     if kind == "square":
         inside = (u.abs() <= r * 0.8) & (v.abs() <= r * 0.8)
-    elif kind == "triangle":                                 # equilateral, circumradius r, a vertex at -v
+    elif kind == "triangle":  # equilateral, circumradius r, a vertex at -v
         inside = torch.ones_like(u, dtype=torch.bool)
         for k in range(3):
-            a = math.pi / 2 + k * 2 * math.pi / 3             # outward normals of the three edges
+            a = math.pi / 2 + k * 2 * math.pi / 3  # outward normals of the three edges
             inside &= u * math.cos(a) + v * math.sin(a) <= r / 2
     elif kind == "cross":
         arm = r * 0.36
@@ -88,8 +90,13 @@ def background(rng: np.random.Generator, size: int) -> torch.Tensor:
     crop = int(min(ph, pw) * rng.uniform(0.25, 0.7))
     y, x = rng.integers(ph - crop + 1), rng.integers(pw - crop + 1)
     coarse = int(rng.integers(3, 7))
-    img = F.interpolate(img[None, :, y:y + crop, x:x + crop], size=(coarse, coarse), mode="bilinear", antialias=True,
-                        align_corners=False)
+    img = F.interpolate(
+        img[None, :, y : y + crop, x : x + crop],
+        size=(coarse, coarse),
+        mode="bilinear",
+        antialias=True,
+        align_corners=False,
+    )
     img = F.interpolate(img, size=(size, size), mode="bicubic", align_corners=False)[0].clamp(0, 1)
     if rng.random() < 0.5:
         img = img.flip(2)
@@ -119,7 +126,7 @@ def start_stop_profile(rng: np.random.Generator, n: int, active: tuple[int, int]
     k = int(rng.integers(active[0], active[1] + 1))
     start = int(rng.integers(0, steps - k + 1))
     w = np.zeros(steps)
-    w[start:start + k] = rng.uniform(0.6, 1.4, k)
+    w[start : start + k] = rng.uniform(0.6, 1.4, k)
     return np.concatenate([[0.0], np.cumsum(w) / w.sum()])
 
 
@@ -154,25 +161,36 @@ def _path(motion: str, rng: np.random.Generator, n: int, size: int, active: tupl
     return [(cx, cy, float(rr), angle0) for rr in rs]
 
 
-def render(label: str, rng: np.random.Generator, size: int = SIZE, n: int = FRAMES, pan: bool = False,
-           active: tuple[int, int] | None = None):
+def render(
+    label: str,
+    rng: np.random.Generator,
+    size: int = SIZE,
+    n: int = FRAMES,
+    pan: bool = False,
+    active: tuple[int, int] | None = None,
+):
     """(frames (n, 3, size, size) float in [0, 1], the scene behind the mover (3, size, size), or one per frame
     (n, 3, size, size) with `pan`, alpha of the mover (n, size, size)). `pan`: the camera drifts 3-8 px over the
     clip in a random direction, so the background and distractors shift between frames; the mover's path (and
     so its label) is in screen coordinates. `active` (fewest, most): the mover moves during that many of the
     n - 1 frame steps, starting and stopping at random frames, at an uneven speed (`start_stop_profile`)."""
-    shape, motion = next((s, label[len(s) + 1:]) for s in SHAPES if label.startswith(s + "_"))
+    shape, motion = next((s, label[len(s) + 1 :]) for s in SHAPES if label.startswith(s + "_"))
     canvas = size + 2 * PAN_MARGIN if pan else size
     scene = background(rng, canvas)
-    for _ in range(rng.integers(1, 3)):                      # static distractors
+    for _ in range(rng.integers(1, 3)):  # static distractors
         kind = ("disc",) + SHAPES
-        d = shape_mask(kind[rng.integers(len(kind))], *rng.uniform(4, canvas - 4, 2), rng.uniform(3.5, 5.5),
-                       rng.uniform(0, 2 * np.pi), canvas)
+        d = shape_mask(
+            kind[rng.integers(len(kind))],
+            *rng.uniform(4, canvas - 4, 2),
+            rng.uniform(3.5, 5.5),
+            rng.uniform(0, 2 * np.pi),
+            canvas,
+        )
         under = (scene * (d > 0.5)).sum((1, 2)) / (d > 0.5).sum().clamp_min(1)
         scene = _composite(scene, d, _colour_on(rng, under))
     path = _path(motion, rng, n, size, active)
     alphas = torch.stack([shape_mask(shape, *p, size) for p in path])
-    if pan:      # drawn after everything else, so the fixed-camera clips of a seed stay what they were
+    if pan:  # drawn after everything else, so the fixed-camera clips of a seed stay what they were
         scene = camera_views(scene, size, rng.uniform(3, 2 * PAN_MARGIN - 2), rng.uniform(0, 2 * np.pi), n)
     on = alphas.amax(0) > 0.5
     behind = scene.mean(0) if pan else scene
@@ -231,16 +249,23 @@ def measure_motion(frames: torch.Tensor, scene: torch.Tensor, threshold: float =
         rotated = _rotate(masks[k], (float(cx[k]), float(cy[k])), torch.deg2rad(steps))
         shifted = torch.roll(rotated, (round(float(cy[k + 1] - cy[k])), round(float(cx[k + 1] - cx[k]))), (1, 2))
         turn += float(steps[(shifted - masks[k + 1]).abs().sum((1, 2)).argmin()])
-    return {"visible": True, "travel_px": float(cx[-1] - cx[0]), "area_ratio": float(area[-1] / area[0]),
-            "turn_deg": turn}
+    return {
+        "visible": True,
+        "travel_px": float(cx[-1] - cx[0]),
+        "area_ratio": float(area[-1] / area[0]),
+        "turn_deg": turn,
+    }
 
 
 def motion_of(m: dict) -> str | None:
     """The motion label a measurement shows, or None when it shows none clearly (or more than one)."""
     if not m.get("visible"):
         return None
-    moved, scaled, turned = abs(m["travel_px"]) >= 6, abs(math.log(m["area_ratio"])) >= math.log(2.5), \
-        abs(m["turn_deg"]) >= 60
+    moved, scaled, turned = (
+        abs(m["travel_px"]) >= 6,
+        abs(math.log(m["area_ratio"])) >= math.log(2.5),
+        abs(m["turn_deg"]) >= 60,
+    )
     if moved + scaled + turned != 1:
         return None
     if moved:
@@ -250,10 +275,11 @@ def motion_of(m: dict) -> str | None:
     return "turns_cw" if m["turn_deg"] > 0 else "turns_ccw"
 
 
-def make_clip(label: str, rng: np.random.Generator, tries: int = 20, pan: bool = False,
-              active: tuple[int, int] | None = None) -> tuple[np.ndarray, float, int]:
+def make_clip(
+    label: str, rng: np.random.Generator, tries: int = 20, pan: bool = False, active: tuple[int, int] | None = None
+) -> tuple[np.ndarray, float, int]:
     """(frames (n, H, W, 3) uint8, fps, crf) whose measured motion is its label."""
-    motion = next(label[len(s) + 1:] for s in SHAPES if label.startswith(s + "_"))
+    motion = next(label[len(s) + 1 :] for s in SHAPES if label.startswith(s + "_"))
     for _ in range(tries):
         frames, scene, _ = render(label, rng, pan=pan, active=active)
         if motion_of(measure_motion(frames, scene)) == motion:

@@ -1,5 +1,6 @@
 """`tubelet tag` over many files: probe them all, tag each with one progress bar, write every output
 atomically, go on past bad files and report them at the end. Ctrl-C keeps the results of finished files."""
+
 from __future__ import annotations
 
 import json
@@ -30,16 +31,18 @@ class Job:
     window: float | None = None
     stride: float | None = None
     min_score: float = 0.0
-    progress: bool | None = None       # None: only when stderr is a terminal
+    progress: bool | None = None  # None: only when stderr is a terminal
     resume: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
 def check_outputs(job: Job, many: bool):
     """Fail before any work if an output cannot be written where asked."""
+
     def folder_must_exist(path: Path, what: str):
         if not path.is_dir():
             raise OutputError(f"{what} folder does not exist: {path}")
+
     if job.out is not None:
         if many and job.fmt in PER_FILE:
             folder_must_exist(job.out, f"-o for several {job.fmt} files needs an existing")
@@ -87,8 +90,14 @@ def run(job: Job, tagger: Tagger) -> int:
         except VideoError as e:
             _report(job, str(p), str(e))
     from tqdm import tqdm
-    bar = tqdm(total=sum(n for *_, n in probed), unit="window", file=sys.stderr, dynamic_ncols=True,
-               disable=not job.progress if job.progress is not None else None)
+
+    bar = tqdm(
+        total=sum(n for *_, n in probed),
+        unit="window",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        disable=not job.progress if job.progress is not None else None,
+    )
     results: list[TagResult] = []
     interrupted = False
     try:
@@ -155,7 +164,7 @@ def _summary(job: Job, ok: int, probed: int, interrupted: bool) -> int:
         return 130
     if job.failures:
         total = ok + len(job.failures)
-        if total > 1:       # a single input's error was already its one line
+        if total > 1:  # a single input's error was already its one line
             print(f"tubelet tag: {ok} of {total} inputs tagged, {len(job.failures)} failed:", file=sys.stderr)
             for item, message in job.failures:
                 print(f"  {item}: {message}", file=sys.stderr)

@@ -1,4 +1,5 @@
 """`tag --format NAME`: the whole document of one output format, and the file extension it gets."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,9 +9,16 @@ from .html import page
 from .results import TagResult
 from .writers import csv_doc, json_doc, jsonl_line, srt, table, vtt
 
-EXTENSIONS = {"json": ".json", "jsonl": ".jsonl", "csv": ".csv", "srt": ".srt", "vtt": ".vtt", "html": ".html",
-              "table": ".txt"}
-PER_FILE = ("srt", "vtt", "html")           # formats that hold one video each
+EXTENSIONS = {
+    "json": ".json",
+    "jsonl": ".jsonl",
+    "csv": ".csv",
+    "srt": ".srt",
+    "vtt": ".vtt",
+    "html": ".html",
+    "table": ".txt",
+}
+PER_FILE = ("srt", "vtt", "html")  # formats that hold one video each
 
 
 def render(fmt: str, results: list[TagResult], out_path: Path | None = None) -> str:

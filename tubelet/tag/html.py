@@ -1,6 +1,7 @@
 """`tag --format html`: one self-contained page per tagged file (the video linked by relative path; the library's
 stylesheet and JS modules inlined, nothing fetched). The page carries the result as JSON and draws it with the
 same modules as `tubelet serve`'s video page (web/static/file.js, timeline.js)."""
+
 from __future__ import annotations
 
 import os
@@ -20,10 +21,22 @@ def video_href(video: str, out_path: Path | None) -> str:
 
 def page(r: TagResult, out_path: Path | None = None) -> str:
     index = {v: k for k, v in r.id2label.items()}
-    series = [{"label": x.label, "scores": [round(float(p), 6) for p in r.probs[:, index[x.label]]]}
-              for x in r.labels if x.label in index and r.probs is not None]
+    series = [
+        {"label": x.label, "scores": [round(float(p), 6) for p in r.probs[:, index[x.label]]]}
+        for x in r.labels
+        if x.label in index and r.probs is not None
+    ]
     windows = f"{len(r.windows)} window{'s' * (len(r.windows) != 1)}"
-    return render("report.html", inline=True, stylesheet=static_text("style.css"), script=inline_module("report.js"),
-                  name=Path(r.file).name, duration=r.duration, windows=windows, model=r.model,
-                  video_src=video_href(r.file, out_path), shots=r.shots is not None,
-                  result={"doc": r.to_json(), "series": series})
+    return render(
+        "report.html",
+        inline=True,
+        stylesheet=static_text("style.css"),
+        script=inline_module("report.js"),
+        name=Path(r.file).name,
+        duration=r.duration,
+        windows=windows,
+        model=r.model,
+        video_src=video_href(r.file, out_path),
+        shots=r.shots is not None,
+        result={"doc": r.to_json(), "series": series},
+    )

@@ -10,6 +10,7 @@
 The benchmarks (bench/precision.py) time each path and check it against fp32: top-1 agreement on real
 clips with the bundled model, logit cosine on the base configuration.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,6 +32,7 @@ def inference_copy(model: nn.Module) -> nn.Module:
     times the end-to-end effect).
     A model without a conv stem has nothing to rewrite and is returned as it is (no copy)."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
+
     if not any(isinstance(m, ConvStem) for m in model.modules()):
         return model.eval()
     model = copy.deepcopy(model).eval()
@@ -61,13 +63,15 @@ def fast_forward(model: nn.Module, precision: str = "fp32") -> Callable[[torch.T
         def run(video: torch.Tensor) -> torch.Tensor:
             with torch.autocast(device, dtype=torch.bfloat16):
                 return model(video).float()
+
         return run
     if precision == "int8":
         import warnings
 
         from torch.ao.quantization import quantize_dynamic
-        with warnings.catch_warnings():      # torch.ao.quantization announces its move to torchao
+
+        with warnings.catch_warnings():  # torch.ao.quantization announces its move to torchao
             warnings.simplefilter("ignore")
-            own = model if model is not original else copy.deepcopy(model)    # quantize_dynamic works in place
+            own = model if model is not original else copy.deepcopy(model)  # quantize_dynamic works in place
             return quantize_dynamic(own, {nn.Linear}, dtype=torch.qint8)
     return torch.compile(model)

@@ -1,5 +1,6 @@
 """What `tag` returns, typed: labels, windows, segments and shots as dataclasses, each with one `to_json()` (a
 JSON-ready dict in the key order the files have always had); `TagResult` is one file's whole answer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -66,16 +67,21 @@ class TagResult:
     windows: list[Window]
     segments: list[Segment]
     info: VideoInfo | None = field(default=None, repr=False)
-    probs: torch.Tensor | None = field(default=None, repr=False)          # (windows, classes)
+    probs: torch.Tensor | None = field(default=None, repr=False)  # (windows, classes)
     id2label: dict[int, str] = field(default_factory=dict, repr=False)
-    shots: list[Shot] | None = None                                       # when cuts were detected
-    thumbnails: dict[int, bytes] = field(default_factory=dict, repr=False)   # window index -> JPEG
-    embeddings: torch.Tensor | None = field(default=None, repr=False)     # (windows, dim) when asked for
+    shots: list[Shot] | None = None  # when cuts were detected
+    thumbnails: dict[int, bytes] = field(default_factory=dict, repr=False)  # window index -> JPEG
+    embeddings: torch.Tensor | None = field(default=None, repr=False)  # (windows, dim) when asked for
 
     def to_json(self) -> dict:
-        doc = {"file": self.file, "duration": round(self.duration, 3), "model": self.model,
-               "labels": [x.to_json() for x in self.labels], "windows": [w.to_json() for w in self.windows],
-               "segments": [s.to_json() for s in self.segments]}
+        doc = {
+            "file": self.file,
+            "duration": round(self.duration, 3),
+            "model": self.model,
+            "labels": [x.to_json() for x in self.labels],
+            "windows": [w.to_json() for w in self.windows],
+            "segments": [s.to_json() for s in self.segments],
+        }
         if self.shots is not None:
             doc["shots"] = [s.to_json() for s in self.shots]
         return doc

@@ -15,6 +15,7 @@ docs/benchmarks/benchmarks.md): of the three, only the 1 s minimum improved the 
 and worst clip, 2 s and 1 s windows); smoothing and hysteresis raised the mean but lost on the worst clip, so they
 are options, off by default.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -48,7 +49,7 @@ def _owned_time(centres: list[float], lo: float, hi: float) -> list[tuple[float,
 def _labels(probs: torch.Tensor, rules: SegmentRules) -> list[int]:
     """One label per window (rows of a shot), by smoothing then hysteresis."""
     n, half = probs.shape[0], rules.smooth // 2
-    smoothed = torch.stack([probs[max(0, i - half):i + half + 1].mean(dim=0) for i in range(n)])
+    smoothed = torch.stack([probs[max(0, i - half) : i + half + 1].mean(dim=0) for i in range(n)])
     labels = [int(smoothed[0].argmax())]
     for p in smoothed[1:]:
         top, current = int(p.argmax()), labels[-1]
@@ -82,9 +83,15 @@ def _absorb_short(labels: list[int], spans: list[tuple[float, float]], probs: to
             labels[i] = best
 
 
-def merge_segments(windows: list[tuple[float, float]], probs: torch.Tensor, id2label: dict[int, str],
-                   duration: float, min_score: float = 0.0, rules: SegmentRules | None = None,
-                   cuts: list[float] = ()) -> list[Segment]:
+def merge_segments(
+    windows: list[tuple[float, float]],
+    probs: torch.Tensor,
+    id2label: dict[int, str],
+    duration: float,
+    min_score: float = 0.0,
+    rules: SegmentRules | None = None,
+    cuts: list[float] = (),
+) -> list[Segment]:
     """Segments tiling [0, duration] (before `min_score`), never crossing a cut; `windows`: (start, end) each."""
     rules = rules or SegmentRules()
     centres = [(start + end) / 2 for start, end in windows]
@@ -92,7 +99,7 @@ def merge_segments(windows: list[tuple[float, float]], probs: torch.Tensor, id2l
     segments = []
     for lo, hi in zip(bounds, bounds[1:], strict=False):
         members = [i for i, c in enumerate(centres) if lo <= c < hi or (hi == duration and c == hi)]
-        if not members:          # a shot shorter than the window spacing: the nearest window speaks for it
+        if not members:  # a shot shorter than the window spacing: the nearest window speaks for it
             members = [min(range(len(centres)), key=lambda i: abs(centres[i] - (lo + hi) / 2))]
         p = probs[members]
         spans = _owned_time([centres[i] for i in members], lo, hi)
@@ -101,6 +108,12 @@ def merge_segments(windows: list[tuple[float, float]], probs: torch.Tensor, id2l
             label = labels[run[0]]
             score = float(p[run, label].mean())
             if score >= min_score:
-                segments.append(Segment(round(spans[run[0]][0], 3), round(spans[run[-1]][1], 3),
-                                        id2label.get(label, str(label)), round(score, 6)))
+                segments.append(
+                    Segment(
+                        round(spans[run[0]][0], 3),
+                        round(spans[run[-1]][1], 3),
+                        id2label.get(label, str(label)),
+                        round(score, 6),
+                    )
+                )
     return segments

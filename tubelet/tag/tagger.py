@@ -8,6 +8,7 @@
   hysteresis, a minimum duration; never across a cut when `shots` is on).
 Decoding and batching are the engine's (engine/); this file owns what a tagging run makes of its outputs.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,11 +23,21 @@ from .segments import SegmentRules, merge_segments
 
 
 class Tagger:
-    def __init__(self, model: torch.nn.Module, name: str = "", batch_size: int | None = None, top_k: int = 5,
-                 precision: str = "fp32", single_view: bool = False, rules: SegmentRules | None = None,
-                 shots: bool = False, embeddings: bool = False):
-        self.runner = ModelRunner(model, name, precision=precision, batch_size=batch_size, single_view=single_view,
-                                  embeddings=embeddings)
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        name: str = "",
+        batch_size: int | None = None,
+        top_k: int = 5,
+        precision: str = "fp32",
+        single_view: bool = False,
+        rules: SegmentRules | None = None,
+        shots: bool = False,
+        embeddings: bool = False,
+    ):
+        self.runner = ModelRunner(
+            model, name, precision=precision, batch_size=batch_size, single_view=single_view, embeddings=embeddings
+        )
         self.name, self.k, self.rules, self.shots = name, top_k, rules or SegmentRules(), shots
 
     # what the runner knows, read by callers that record a run's settings
@@ -41,8 +52,9 @@ class Tagger:
         r = self.runner
         return ModelSpec(model, self.name, r.precision, r.batch_size, self.single_view, r.embeddings)
 
-    def engine(self, window: float | str | None = None, stride: float | None = None,
-               thumbnails: bool = False) -> Engine:
+    def engine(
+        self, window: float | str | None = None, stride: float | None = None, thumbnails: bool = False
+    ) -> Engine:
         """window: seconds; None = the model's own window if it declares one, else the whole file; "file" = the
         whole file."""
         return Engine([self.runner], RunSettings(window, stride, self.shots, thumbnails))
@@ -50,8 +62,16 @@ class Tagger:
     def plan(self, info: VideoInfo, window: float | str | None, stride: float | None) -> list[tuple[float, float]]:
         return self.engine(window, stride).spans(info)[0]
 
-    def tag(self, path, window: float | str | None = None, stride: float | None = None, min_score: float = 0.0,
-            info: VideoInfo | None = None, on_window=None, thumbnails: bool = False) -> TagResult:
+    def tag(
+        self,
+        path,
+        window: float | str | None = None,
+        stride: float | None = None,
+        min_score: float = 0.0,
+        info: VideoInfo | None = None,
+        on_window=None,
+        thumbnails: bool = False,
+    ) -> TagResult:
         out = self.engine(window, stride, thumbnails).tag_file(path, info, on_window)
         return self.result(out, min_score)
 
@@ -59,11 +79,26 @@ class Tagger:
         """One model's window outputs -> the file's labels, windows and segments."""
         mw, info, id2label = out.models[track], out.info, self.runner.id2label
         probs = mw.stacked("probs")
-        windows = [Window(round(w.start, 3), round(w.end, 3), top_k(p, id2label, self.k))
-                   for w, p in zip(mw.windows, probs, strict=True)]
-        segments = merge_segments([(w.start, w.end) for w in windows], probs, id2label, info.duration, min_score,
-                                  self.rules, out.cuts)
+        windows = [
+            Window(round(w.start, 3), round(w.end, 3), top_k(p, id2label, self.k))
+            for w, p in zip(mw.windows, probs, strict=True)
+        ]
+        segments = merge_segments(
+            [(w.start, w.end) for w in windows], probs, id2label, info.duration, min_score, self.rules, out.cuts
+        )
         shots = [Shot(a, b) for a, b in shot_spans(out.cuts, info.duration)] if self.shots else None
         thumbnails = {i: w.thumbnail for i, w in enumerate(mw.windows) if w.thumbnail is not None}
-        return TagResult(out.path, info.duration, self.name, top_k(probs.mean(dim=0), id2label, self.k), windows,
-                         segments, info, probs, id2label, shots, thumbnails, mw.stacked("embedding"))
+        return TagResult(
+            out.path,
+            info.duration,
+            self.name,
+            top_k(probs.mean(dim=0), id2label, self.k),
+            windows,
+            segments,
+            info,
+            probs,
+            id2label,
+            shots,
+            thumbnails,
+            mw.stacked("embedding"),
+        )

@@ -1,4 +1,5 @@
 """Tagging results as text people use: a terminal table, JSON / JSON Lines, CSV, SRT and WebVTT subtitles."""
+
 from __future__ import annotations
 
 import csv
@@ -62,8 +63,9 @@ def _cue_text(s: Segment) -> str:
 
 
 def srt(r: TagResult) -> str:
-    cues = [f"{i}\n{clock(s.start, ',')} --> {clock(s.end, ',')}\n{_cue_text(s)}\n"
-            for i, s in enumerate(r.segments, 1)]
+    cues = [
+        f"{i}\n{clock(s.start, ',')} --> {clock(s.end, ',')}\n{_cue_text(s)}\n" for i, s in enumerate(r.segments, 1)
+    ]
     return "\n".join(cues)
 
 

@@ -1,4 +1,5 @@
 """A run's curves as a PNG, rewritten after every epoch (so a long run can be watched as it goes)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,10 @@ from ..atomic import atomic_write
 def save_curves(history: list[dict], path: Path, title: str) -> Path:
     """Loss per epoch (left) and, when the records have them, train / validation top-1 (right)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     epochs = [h["epoch"] for h in history]
     accuracy = [k for k in ("train_top1", "val_top1") if any(k in h for h in history)]
     fig, axes = plt.subplots(1, 1 + bool(accuracy), figsize=(5 + 4 * bool(accuracy), 3.5), squeeze=False)

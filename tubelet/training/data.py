@@ -1,6 +1,7 @@
 """Video clips for training: manifests (`path,label` CSV), a folder-per-class tree (UCF101 layout) or a plain
 folder of unlabelled videos, decoded, sampled and preprocessed through the same path `tubelet tag` uses; the
 label order and the label symmetries a dataset declares."""
+
 from __future__ import annotations
 
 import csv
@@ -36,15 +37,22 @@ def read_manifest(path: str | os.PathLike) -> list[Sample]:
         raise ValueError(f"no such manifest: {path}") from None
     if not rows or not {"path", "label"} <= set(rows[0]):
         raise ValueError(f"{path} needs a header with 'path' and 'label' columns")
-    return [Sample((path.parent / r["path"]).resolve() if not os.path.isabs(r["path"]) else Path(r["path"]), r["label"])
-            for r in rows]
+    return [
+        Sample((path.parent / r["path"]).resolve() if not os.path.isabs(r["path"]) else Path(r["path"]), r["label"])
+        for r in rows
+    ]
 
 
 def read_class_folders(root: str | os.PathLike) -> list[Sample]:
     """root/<label>/**/<video>: every video file under a class folder."""
     root = Path(root)
-    samples = [Sample(p, d.name) for d in sorted(root.iterdir()) if d.is_dir()
-               for p in sorted(d.rglob("*")) if p.suffix.lower() in VIDEO_EXTENSIONS]
+    samples = [
+        Sample(p, d.name)
+        for d in sorted(root.iterdir())
+        if d.is_dir()
+        for p in sorted(d.rglob("*"))
+        if p.suffix.lower() in VIDEO_EXTENSIONS
+    ]
     if not samples:
         raise ValueError(f"{root} has no class folders with videos in them")
     return samples
@@ -90,8 +98,9 @@ def chosen_symmetries(data: str, choice: str | bool) -> dict[str, dict[str, str]
     names = [x.strip() for x in choice.split(",") if x.strip()]
     unknown = [x for x in names if x not in declared]
     if unknown:
-        raise ValueError(f"--symmetries: {data} does not declare {', '.join(unknown)} "
-                         f"(it declares {', '.join(sorted(declared))})")
+        raise ValueError(
+            f"--symmetries: {data} does not declare {', '.join(unknown)} (it declares {', '.join(sorted(declared))})"
+        )
     return {x: declared[x] for x in names}
 
 
@@ -130,9 +139,17 @@ class ClipDataset(torch.utils.data.Dataset):
     does. `cache()` decodes every clip once into memory (uint8, at the centre times: no jitter), for small
     datasets and many epochs."""
 
-    def __init__(self, samples: list[Sample], label2id: dict[str, int], num_frames: int, pre: Preprocessor,
-                 train: bool = False, seed: int = 0, symmetries: dict[str, dict[str, str]] | None = None,
-                 crop_scale: float = 1.0):
+    def __init__(
+        self,
+        samples: list[Sample],
+        label2id: dict[str, int],
+        num_frames: int,
+        pre: Preprocessor,
+        train: bool = False,
+        seed: int = 0,
+        symmetries: dict[str, dict[str, str]] | None = None,
+        crop_scale: float = 1.0,
+    ):
         unknown = sorted({s.label for s in samples} - set(label2id))
         if unknown:
             raise ValueError(f"labels not in the model: {', '.join(unknown[:5])}")
@@ -164,17 +181,28 @@ class ClipDataset(torch.utils.data.Dataset):
         s = self.samples[i]
         try:
             info = probe(s.path)
-            got = dict(read_frames(s.path, self.times(i, info.duration, jitter), info,
-                                   convert=lambda f, r: self.pre.frame(to_rgb(f, r))))
+            got = dict(
+                read_frames(
+                    s.path,
+                    self.times(i, info.duration, jitter),
+                    info,
+                    convert=lambda f, r: self.pre.frame(to_rgb(f, r)),
+                )
+            )
         except VideoError as e:
             raise ValueError(f"cannot use training clip: {e}") from None
         return torch.stack([got[k] for k in range(self.n)])
 
     def cache(self, workers: int = 0, progress: bool | None = None) -> "ClipDataset":
         from tqdm import tqdm
+
         loader = torch.utils.data.DataLoader(_Frames(self), batch_size=16, num_workers=workers)
-        bar = tqdm(total=len(self), unit="clip", desc="decoding into memory",
-                   disable=(not progress) if progress is not None else None)
+        bar = tqdm(
+            total=len(self),
+            unit="clip",
+            desc="decoding into memory",
+            disable=(not progress) if progress is not None else None,
+        )
         parts = []
         for x in loader:
             parts.append(x)
@@ -192,7 +220,7 @@ class ClipDataset(torch.utils.data.Dataset):
         aspect = math.exp(math.log(3 / 4) + (math.log(4 / 3) - math.log(3 / 4)) * u[1])
         ch, cw = min(h, round(math.sqrt(area / aspect))), min(w, round(math.sqrt(area * aspect)))
         y0, x0 = round((h - ch) * u[2]), round((w - cw) * u[3])
-        crop = x[:, :, y0:y0 + ch, x0:x0 + cw].float()
+        crop = x[:, :, y0 : y0 + ch, x0 : x0 + cw].float()
         return F.interpolate(crop, size=(h, w), mode="bilinear", align_corners=False).round().clamp(0, 255).to(x.dtype)
 
     def __getitem__(self, i: int):

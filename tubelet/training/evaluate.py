@@ -1,5 +1,6 @@
 """Accuracy of a classifier on labelled clips (top-1, top-5, loss, confusion matrix), through the same
 decode / sample / preprocess path as `tag`; used after each training epoch and by `tubelet eval`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,19 +24,28 @@ def evaluate(model, loader, num_labels: int, *, device: str = "cpu", precision: 
     for x, y in loader:
         with torch.no_grad(), torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bf16"):
             # averaged probabilities -> their logs, so the loss below is the ensemble's NLL
-            logits = averaged_probabilities(model, x.to(device), views).cpu().log() if views else \
-                model(x.to(device)).float().cpu()
+            logits = (
+                averaged_probabilities(model, x.to(device), views).cpu().log()
+                if views
+                else model(x.to(device)).float().cpu()
+            )
         loss += F.cross_entropy(logits, y, reduction="sum").item()
-        pairs = torch.bincount(y * num_labels + logits.argmax(1), minlength=num_labels ** 2)
+        pairs = torch.bincount(y * num_labels + logits.argmax(1), minlength=num_labels**2)
         confusion += pairs.view(num_labels, num_labels)
         top5 += (logits.topk(min(5, num_labels), dim=1).indices == y[:, None]).any(1).sum().item()
         total += len(y)
-    return Metrics(confusion.diag().sum().item() / max(1, total), top5 / max(1, total), loss / max(1, total), total,
-                   confusion.tolist())
+    return Metrics(
+        confusion.diag().sum().item() / max(1, total),
+        top5 / max(1, total),
+        loss / max(1, total),
+        total,
+        confusion.tolist(),
+    )
 
 
-def evaluate_model(model, data: str | list[str], *, batch_size: int = 16, workers: int = 0,
-                   single_view: bool = False) -> Metrics:
+def evaluate_model(
+    model, data: str | list[str], *, batch_size: int = 16, workers: int = 0, single_view: bool = False
+) -> Metrics:
     """`data`: manifest CSVs, or dataset folders (their test.csv). A model trained with symmetries is scored
     as `tag` runs it (probabilities averaged over its views) unless `single_view`."""
     samples = []
@@ -54,8 +64,10 @@ def evaluate_model(model, data: str | list[str], *, batch_size: int = 16, worker
 def format_confusion(metrics: Metrics, labels: list[str]) -> str:
     width = max(len(x) for x in labels)
     short = [x[:6] for x in labels]
-    lines = [f"test: top1 {metrics.top1:.4f}  top5 {metrics.top5:.4f}  ({metrics.clips} clips)",
-             " " * (width + 2) + " ".join(f"{s:>6}" for s in short)]
+    lines = [
+        f"test: top1 {metrics.top1:.4f}  top5 {metrics.top5:.4f}  ({metrics.clips} clips)",
+        " " * (width + 2) + " ".join(f"{s:>6}" for s in short),
+    ]
     for label, row in zip(labels, metrics.confusion, strict=True):
         lines.append(f"{label:>{width}}  " + " ".join(f"{v:>6}" for v in row))
     return "\n".join(lines)

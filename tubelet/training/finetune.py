@@ -2,6 +2,7 @@
 
 Works with tubelet VideoMAE pretraining checkpoints, HF `VideoMAEForPreTraining` / `VideoMAEModel` folders,
 and any tubelet/HF classifier (its head is dropped)."""
+
 from __future__ import annotations
 
 from ..checkpoints.convert import load_model

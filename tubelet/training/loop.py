@@ -11,6 +11,7 @@
 Every epoch seeds the global generator and the data by (seed, epoch), so a run resumed from its checkpoint
 draws exactly what the uninterrupted run would have drawn.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,14 +73,23 @@ class Run:
         return clips // per_step if drops_last(clips, per_step) else math.ceil(clips / per_step)
 
     def train_loader(self, ds, *, batch_size: int, workers: int, seed: int, epoch: int):
-        return make_loader(ds, batch_size=batch_size, shuffle=True, workers=workers, seed=seed, epoch=epoch,
-                           world=self.world, rank=self.rank)
+        return make_loader(
+            ds,
+            batch_size=batch_size,
+            shuffle=True,
+            workers=workers,
+            seed=seed,
+            epoch=epoch,
+            world=self.world,
+            rank=self.rank,
+        )
 
     def progress_bar(self, steps: int, *, epoch: int, epochs: int, progress: bool | None) -> tqdm:
         """progress None: a bar only when stderr is a terminal; only rank 0 shows one."""
         hidden = (not progress) if progress is not None else None
-        return tqdm(total=steps, desc=f"epoch {epoch + 1}/{epochs}", unit="step",
-                    disable=True if not self.main else hidden)
+        return tqdm(
+            total=steps, desc=f"epoch {epoch + 1}/{epochs}", unit="step", disable=True if not self.main else hidden
+        )
 
     def end_epoch(self, record: dict, state: dict, model, optimizer, scheduler):
         """Rank 0 files the epoch's record and writes the resumable checkpoint; every rank waits for it."""
@@ -110,17 +120,25 @@ def drops_last(clips: int, per_step: int) -> bool:
     return clips >= 2 * per_step
 
 
-def make_loader(ds, *, batch_size: int, shuffle: bool, workers: int, seed: int, epoch: int = 0, world: int = 1,
-                rank: int = 0):
+def make_loader(
+    ds, *, batch_size: int, shuffle: bool, workers: int, seed: int, epoch: int = 0, world: int = 1, rank: int = 0
+):
     """Shuffled (training, seeded by (seed, epoch); sharded across ranks) or in order (evaluation)."""
     sampler = None
     if world > 1 and shuffle:
         sampler = torch.utils.data.DistributedSampler(ds, world, rank, shuffle=True, seed=seed)
         sampler.set_epoch(epoch)
     g = torch.Generator().manual_seed(seed * 7919 + epoch)
-    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
-                                       num_workers=workers, generator=g, persistent_workers=False,
-                                       drop_last=shuffle and drops_last(len(ds), batch_size * world))
+    return torch.utils.data.DataLoader(
+        ds,
+        batch_size=batch_size,
+        shuffle=shuffle and sampler is None,
+        sampler=sampler,
+        num_workers=workers,
+        generator=g,
+        persistent_workers=False,
+        drop_last=shuffle and drops_last(len(ds), batch_size * world),
+    )
 
 
 # --- optimization ----------------------------------------------------------------------------------------
@@ -147,8 +165,9 @@ def param_groups(model: torch.nn.Module, weight_decay: float, layer_decay: float
         no_decay = p.ndim < 2 or "pos" in name or "cls" in name
         lid = layer_id(name, depth) if layer_decay < 1 else 0
         scale = layer_decay ** (depth + 1 - lid) if layer_decay < 1 else 1.0
-        g = groups.setdefault((lid, no_decay), {"params": [], "weight_decay": 0.0 if no_decay else weight_decay,
-                                                "lr_scale": scale})
+        g = groups.setdefault(
+            (lid, no_decay), {"params": [], "weight_decay": 0.0 if no_decay else weight_decay, "lr_scale": scale}
+        )
         g["params"].append(p)
     return list(groups.values())
 
@@ -161,9 +180,18 @@ def lr_factor(step: int, *, warmup: int, total: int, min_ratio: float) -> float:
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def optimizer_and_schedule(model: torch.nn.Module, *, lr: float, min_lr: float, weight_decay: float,
-                           betas: tuple[float, float], warmup_epochs: float, steps_per_epoch: int, epochs: int,
-                           layer_decay: float = 1.0):
+def optimizer_and_schedule(
+    model: torch.nn.Module,
+    *,
+    lr: float,
+    min_lr: float,
+    weight_decay: float,
+    betas: tuple[float, float],
+    warmup_epochs: float,
+    steps_per_epoch: int,
+    epochs: int,
+    layer_decay: float = 1.0,
+):
     """AdamW and its per-step LambdaLR schedule (each group's lr is lr x its lr_scale, times the schedule)."""
     total, warmup = steps_per_epoch * epochs, max(1, int(warmup_epochs * steps_per_epoch))
     groups = param_groups(model, weight_decay, layer_decay)
@@ -171,7 +199,8 @@ def optimizer_and_schedule(model: torch.nn.Module, *, lr: float, min_lr: float, 
         g["lr"] = lr * g.pop("lr_scale")
     optimizer = torch.optim.AdamW(groups, lr=lr, betas=betas)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_factor(s, warmup=warmup, total=total, min_ratio=min_lr / lr))
+        optimizer, lambda s: lr_factor(s, warmup=warmup, total=total, min_ratio=min_lr / lr)
+    )
     return optimizer, schedule
 
 
@@ -246,8 +275,10 @@ def restore(run: Run, model, optimizer, scheduler, state: dict, epochs: int):
     changed = sorted(k for k in set(old) | set(new) if k not in RESUMABLE_CHANGES and not _same(old.get(k), new.get(k)))
     if changed:
         k = changed[0]
-        raise ValueError(f"{run.out} was started with another config ({k}: {old.get(k)!r} there, {new.get(k)!r} now); "
-                         "use a new output folder or the same options")
+        raise ValueError(
+            f"{run.out} was started with another config ({k}: {old.get(k)!r} there, {new.get(k)!r} now); "
+            "use a new output folder or the same options"
+        )
     model.load_state_dict(load_model(ckpt).state_dict())
     optimizer.load_state_dict(saved.pop("optimizer"))
     scheduler.load_state_dict(saved.pop("scheduler"))

@@ -1,4 +1,5 @@
 """A picture of what a VideoMAE sees and rebuilds: original frames, the masked input, the reconstruction."""
+
 from __future__ import annotations
 
 import torch
@@ -19,7 +20,7 @@ def reconstruct(model, video: torch.Tensor, mask: torch.Tensor) -> tuple[torch.T
     _, pred = model(video, mask)
     model.train(was_training)
     pixels = model.pixels(video).clamp(0, 1)
-    patches = model.patchify(pixels)                                    # (B, N, k*C)
+    patches = model.patchify(pixels)  # (B, N, k*C)
     c = model.config.encoder.num_channels
     if model.config.norm_pix_loss:
         p = rearrange(patches, "b n (k c) -> b n k c", c=c)
@@ -31,15 +32,17 @@ def reconstruct(model, video: torch.Tensor, mask: torch.Tensor) -> tuple[torch.T
     rebuilt = patches.clone()
     rebuilt[mask] = pred.reshape(-1, pred.shape[-1]).to(rebuilt.dtype)
     masked = patches.clone()
-    masked[mask] = 0.5                                                  # hidden tubes shown grey
+    masked[mask] = 0.5  # hidden tubes shown grey
     return pixels, model.unpatchify(masked), model.unpatchify(rebuilt).clamp(0, 1)
 
 
 def save_reconstruction_png(model, video: torch.Tensor, mask: torch.Tensor, path, title: str = "", max_frames: int = 8):
     """One clip (the first of the batch): three rows of frames, written atomically."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     rows = reconstruct(model, video[:1], mask[:1])
     t = rows[0].shape[2]
     frames = sorted({round(i * (t - 1) / max(1, min(t, max_frames) - 1)) for i in range(min(t, max_frames))})

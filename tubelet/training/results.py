@@ -1,6 +1,7 @@
 """What `train`, `pretrain` and `eval` return, typed, each with one `to_json()` (the metrics.json and `eval --json`
 documents, keys in the order they have always had). An epoch's record stays a dict: it is the resumable
 trainer state's own JSON, and its keys differ between training and pretraining."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 @dataclass
 class Metrics:
     """A classifier on labelled clips: top-1 / top-5 accuracy, mean loss, and the confusion (rows: true label)."""
+
     top1: float
     top5: float
     loss: float
@@ -17,8 +19,13 @@ class Metrics:
     labels: list[str] | None = None
 
     def to_json(self) -> dict:
-        doc = {"top1": self.top1, "top5": self.top5, "loss": self.loss, "clips": self.clips,
-               "confusion": self.confusion}
+        doc = {
+            "top1": self.top1,
+            "top5": self.top5,
+            "loss": self.loss,
+            "clips": self.clips,
+            "confusion": self.confusion,
+        }
         if self.labels is not None:
             doc["labels"] = self.labels
         return doc
@@ -26,9 +33,9 @@ class Metrics:
 
 @dataclass
 class TrainResult:
-    history: list[dict]              # one record per epoch: epoch, train_loss, train_top1, val_*, seconds
+    history: list[dict]  # one record per epoch: epoch, train_loss, train_top1, val_*, seconds
     labels: list[str]
-    test: Metrics | None = None      # the best checkpoint on the test split, when there is one
+    test: Metrics | None = None  # the best checkpoint on the test split, when there is one
 
     def to_json(self) -> dict:
         doc = {"history": self.history, "labels": self.labels}
@@ -39,7 +46,7 @@ class TrainResult:
 
 @dataclass
 class PretrainResult:
-    history: list[dict]              # one record per epoch: epoch, loss, seconds
+    history: list[dict]  # one record per epoch: epoch, loss, seconds
     steps: int
 
     @property

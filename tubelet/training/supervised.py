@@ -6,6 +6,7 @@ split, keeps the best model in `best/` and writes the resumable `checkpoint/`; a
 scored on the test split. The machinery around the loop (processes under torchrun, loaders, schedule,
 checkpoints, `--resume` that equals an uninterrupted run) is in loop.py, shared with `pretrain`.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -37,8 +38,8 @@ class TrainConfig:
     out: str
     val: str | None = None
     test: str | None = None
-    model: dict = field(default_factory=dict)      # VideoTransformerConfig fields
-    init: str | None = None                        # a pretrained checkpoint to start from (encoder weights)
+    model: dict = field(default_factory=dict)  # VideoTransformerConfig fields
+    init: str | None = None  # a pretrained checkpoint to start from (encoder weights)
     epochs: int = 10
     batch_size: int = 16
     lr: float = 1e-3
@@ -46,24 +47,24 @@ class TrainConfig:
     weight_decay: float = 0.05
     warmup_epochs: float = 1.0
     label_smoothing: float = 0.1
-    layer_decay: float | None = None               # lr x decay^(depth + 1 - layer); None: 0.75 with --init, else 1
-    crop_scale: float | None = None                # random resized crop: smallest area kept (1 = no crop);
-                                                   # None: 0.7 with --init (the fine-tuning recipe), else 1
+    layer_decay: float | None = None  # lr x decay^(depth + 1 - layer); None: 0.75 with --init, else 1
+    crop_scale: float | None = None  # random resized crop: smallest area kept (1 = no crop);
+    # None: 0.7 with --init (the fine-tuning recipe), else 1
     grad_clip: float = 1.0
-    precision: str = "fp32"                        # fp32 | bf16
+    precision: str = "fp32"  # fp32 | bf16
     workers: int = 2
-    cache: bool = False                            # decode every clip once into memory (no temporal jitter)
-    symmetries: str = ""                           # augment with the dataset's label-mapping views (dataset.json):
-                                                   # "all" or a comma-separated subset ("hflip,vflip,reverse")
+    cache: bool = False  # decode every clip once into memory (no temporal jitter)
+    symmetries: str = ""  # augment with the dataset's label-mapping views (dataset.json):
+    # "all" or a comma-separated subset ("hflip,vflip,reverse")
     seed: int = 0
-    window_seconds: float | None = None            # stored with the model: the window `tag` uses by default
+    window_seconds: float | None = None  # stored with the model: the window `tag` uses by default
     device: str = "cpu"
 
 
 def build_model(cfg: TrainConfig, labels: list[str]) -> VideoTransformer:
     """A fresh classifier, or (with --init) a pretrained encoder under a new head."""
     id2label = dict(enumerate(labels))
-    if cfg.init:    # the fine-tuning recipe's drop path unless the caller says otherwise
+    if cfg.init:  # the fine-tuning recipe's drop path unless the caller says otherwise
         return classifier_from_pretrained(cfg.init, id2label, {"drop_path": FINETUNE_DROP_PATH, **cfg.model})
     return VideoTransformer(VideoTransformerConfig(**{**cfg.model, "id2label": id2label, "num_labels": len(labels)}))
 
@@ -109,8 +110,11 @@ def cache_splits(datasets: dict, workers: int, finished: bool, progress: bool | 
 
 def epoch_line(record: dict) -> str:
     val = "; val top1 {val_top1:.3f} top5 {val_top5:.3f}".format(**record) if "val_top1" in record else ""
-    return ("epoch {epoch}: train loss {train_loss:.3f} top1 {train_top1:.3f}".format(**record) + val
-            + f" ({record['seconds']:.0f} s)")
+    return (
+        "epoch {epoch}: train loss {train_loss:.3f} top1 {train_top1:.3f}".format(**record)
+        + val
+        + f" ({record['seconds']:.0f} s)"
+    )
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) -> TrainResult:
@@ -121,37 +125,63 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None) 
     model = build_model(cfg, labels)
     symmetries = chosen_symmetries(cfg.data, cfg.symmetries)
     mc = model.config
-    model.preprocessor = preprocessor_config(mc.image_size, model.preprocessor, window_seconds=cfg.window_seconds,
-                                             test_views=symmetries)
+    model.preprocessor = preprocessor_config(
+        mc.image_size, model.preprocessor, window_seconds=cfg.window_seconds, test_views=symmetries
+    )
     pre = Preprocessor.from_config(model.preprocessor, mc.image_size)
-    datasets = {k: ClipDataset(v, mc.label2id, mc.num_frames, pre, train=k == "train", seed=cfg.seed,
-                               symmetries=symmetries, crop_scale=crop_scale(cfg)) for k, v in splits.items()}
+    datasets = {
+        k: ClipDataset(
+            v,
+            mc.label2id,
+            mc.num_frames,
+            pre,
+            train=k == "train",
+            seed=cfg.seed,
+            symmetries=symmetries,
+            crop_scale=crop_scale(cfg),
+        )
+        for k, v in splits.items()
+    }
     workers = 0 if cfg.cache else cfg.workers
     steps = run.steps_per_epoch(len(datasets["train"]), cfg.batch_size)
     model.to(cfg.device)
-    optimizer, scheduler = optimizer_and_schedule(model, lr=cfg.lr, min_lr=cfg.min_lr, weight_decay=cfg.weight_decay,
-                                                  betas=(0.9, 0.999), warmup_epochs=cfg.warmup_epochs,
-                                                  steps_per_epoch=steps, epochs=cfg.epochs,
-                                                  layer_decay=layer_decay(cfg))
+    optimizer, scheduler = optimizer_and_schedule(
+        model,
+        lr=cfg.lr,
+        min_lr=cfg.min_lr,
+        weight_decay=cfg.weight_decay,
+        betas=(0.9, 0.999),
+        warmup_epochs=cfg.warmup_epochs,
+        steps_per_epoch=steps,
+        epochs=cfg.epochs,
+        layer_decay=layer_decay(cfg),
+    )
     state = {"epoch": 0, "history": [], "best_top1": -1.0, "config": asdict(cfg)}
     if resume:
         restore(run, model, optimizer, scheduler, state, cfg.epochs)
-    if cfg.cache:       # decode once into memory; a finished run being re-opened only needs val / test
-        cache_splits(datasets, cfg.workers, finished=state["epoch"] >= cfg.epochs,
-                     progress=(run.main and progress) if progress is not None else None)
+    if cfg.cache:  # decode once into memory; a finished run being re-opened only needs val / test
+        cache_splits(
+            datasets,
+            cfg.workers,
+            finished=state["epoch"] >= cfg.epochs,
+            progress=(run.main and progress) if progress is not None else None,
+        )
     if run.main:
         run.out.mkdir(parents=True, exist_ok=True)
     net = run.wrap(model)
-    run.print(f"training {mc.scheme} {model.num_params() / 1e6:.2f}M params on {len(datasets['train'])} clips, "
-              f"{len(labels)} labels, {cfg.epochs} epochs x {steps} steps, world size {run.world}")
+    run.print(
+        f"training {mc.scheme} {model.num_params() / 1e6:.2f}M params on {len(datasets['train'])} clips, "
+        f"{len(labels)} labels, {cfg.epochs} epochs x {steps} steps, world size {run.world}"
+    )
 
     def eval_loader(split):
         return make_loader(datasets[split], batch_size=cfg.batch_size, shuffle=False, workers=workers, seed=cfg.seed)
 
     for epoch in range(state["epoch"], cfg.epochs):
         begin_epoch(cfg.seed, epoch, datasets["train"])
-        loader = run.train_loader(datasets["train"], batch_size=cfg.batch_size, workers=workers, seed=cfg.seed,
-                                  epoch=epoch)
+        loader = run.train_loader(
+            datasets["train"], batch_size=cfg.batch_size, workers=workers, seed=cfg.seed, epoch=epoch
+        )
         net.train()
         bar = run.progress_bar(steps, epoch=epoch, epochs=cfg.epochs, progress=progress)
         meter = train_epoch(cfg, net, islice(loader, steps), optimizer, scheduler, bar)

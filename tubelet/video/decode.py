@@ -6,6 +6,7 @@ rates are handled by the real timestamps. Frames nobody asked for are decoded bu
 RGB, and decoding stops once the last requested time is reached. Rotation metadata is applied.
 Every failure is a `VideoError` with a one-line message for the user.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,25 @@ import numpy as np
 
 from ..errors import TubeletError
 
-VIDEO_EXTENSIONS = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".gif", ".mpg", ".mpeg", ".ts", ".mts",
-                    ".m2ts", ".wmv", ".flv", ".3gp", ".ogv", ".y4m"}
+VIDEO_EXTENSIONS = {
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".avi",
+    ".gif",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".mts",
+    ".m2ts",
+    ".wmv",
+    ".flv",
+    ".3gp",
+    ".ogv",
+    ".y4m",
+}
 
 
 class VideoError(TubeletError):
@@ -28,19 +46,20 @@ class VideoError(TubeletError):
 @dataclass
 class VideoInfo:
     path: str
-    duration: float          # seconds of video (first frame's start to last frame's end)
-    start: float             # timestamp of the first frame, seconds
+    duration: float  # seconds of video (first frame's start to last frame's end)
+    start: float  # timestamp of the first frame, seconds
     fps: float | None
-    frames: int | None       # as declared by the container (may be absent or approximate)
-    width: int               # as displayed (after rotation)
+    frames: int | None  # as declared by the container (may be absent or approximate)
+    width: int  # as displayed (after rotation)
     height: int
-    rotation: int            # counter-clockwise degrees applied to decoded frames
+    rotation: int  # counter-clockwise degrees applied to decoded frames
     codec: str
     container: str
 
 
 def _av():
     import av
+
     return av
 
 
@@ -71,7 +90,7 @@ def open_container(path: str | os.PathLike):
         container.close()
         raise VideoError(f"no video stream ({kind}): {p}")
     stream = container.streams.video[0]
-    stream.thread_type = "AUTO"        # frame + slice threads in the decoder
+    stream.thread_type = "AUTO"  # frame + slice threads in the decoder
     return container, stream
 
 
@@ -102,8 +121,18 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         w, h = stream.codec_context.width, stream.codec_context.height
         if rotation % 180:
             w, h = h, w
-        return VideoInfo(str(path), float(duration), start, fps, frames, w, h, rotation,
-                         stream.codec_context.name, container.format.name)
+        return VideoInfo(
+            str(path),
+            float(duration),
+            start,
+            fps,
+            frames,
+            w,
+            h,
+            rotation,
+            stream.codec_context.name,
+            container.format.name,
+        )
 
 
 def _demux_duration(container, stream, start: float) -> float:
@@ -142,8 +171,9 @@ def to_rgb(frame, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
 
 
-def read_frames(path: str | os.PathLike, times: Sequence[float], info: VideoInfo | None = None,
-                convert=to_rgb, watch=None) -> Iterator[tuple[int, object]]:
+def read_frames(
+    path: str | os.PathLike, times: Sequence[float], info: VideoInfo | None = None, convert=to_rgb, watch=None
+) -> Iterator[tuple[int, object]]:
     """Yield `(i, convert(frame, rotation))` for each `times[i]` (seconds from the first frame), in time order.
 
     One forward decode. A frame shown at several requested times is converted once. Times past the last
@@ -191,6 +221,7 @@ def find_videos(inputs: Sequence[str]) -> tuple[list[Path], list[tuple[str, str]
 
     Returns (paths, problems) where problems are (input, message) for inputs that name nothing usable."""
     import glob
+
     paths, problems = [], []
     for item in inputs:
         p = Path(item)
@@ -200,7 +231,7 @@ def find_videos(inputs: Sequence[str]) -> tuple[list[Path], list[tuple[str, str]
                 problems.append((item, f"no video files in directory {item}"))
             paths.extend(found)
         elif p.exists() or not glob.has_magic(item):
-            paths.append(p)                   # a missing file is reported when it is opened
+            paths.append(p)  # a missing file is reported when it is opened
         else:
             matches = sorted(Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file())
             if not matches:

@@ -6,6 +6,7 @@ frame centre, y down): t is the pan / tilt, a the zoom (content grows when a > 0
 turns clockwise on screen, y down). Least squares over the tiles whose peak is clear, then once more without the
 tiles that disagree most (people walking through a static shot). Used to annotate real footage by hand
 (bench/real_footage.py prints it), not by the tagger."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ class Motion:
     """Between two frames: content shift in frame widths (dx > 0: content moves right, dy > 0: moves down),
     scale change (zoom > 0: content grows, as a fraction), rotation in radians (> 0: content turns clockwise),
     and the share of tiles that agreed with the fit."""
+
     dx: float
     dy: float
     zoom: float
@@ -51,8 +53,7 @@ def _shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     return out[0], out[1], float(r[iy, ix])
 
 
-def global_motion(prev: np.ndarray, cur: np.ndarray, width: int = 256, grid: int = 4,
-                  min_peak: float = 0.05) -> Motion:
+def global_motion(prev: np.ndarray, cur: np.ndarray, width: int = 256, grid: int = 4, min_peak: float = 0.05) -> Motion:
     """The camera motion from frame `prev` to frame `cur` (both (h, w, 3) uint8 RGB)."""
     a, b = _grey(prev, width), _grey(cur, width)
     h, w = a.shape

@@ -5,6 +5,7 @@ result in uint8 as the image processors' PIL path gives, then the center crop), 
 on whole windows (rescale with optional offset, normalize) and returns `(B, C, T, H, W)` floats.
 `preprocessor_config` writes the JSON a trained model is saved with (the reverse of `Preprocessor.from_config`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,11 +21,11 @@ RESAMPLE = {2: "bilinear", 3: "bicubic", "bilinear": "bilinear", "bicubic": "bic
 
 @dataclass
 class Preprocessor:
-    shortest_edge: int | None = 224      # resize so the short side has this length (aspect kept) ...
+    shortest_edge: int | None = 224  # resize so the short side has this length (aspect kept) ...
     size: tuple[int, int] | None = None  # ... or to exactly (height, width)
     crop: tuple[int, int] | None = (224, 224)
     rescale: float = 1 / 255
-    offset: bool = False                 # ViViT: x * rescale - 1
+    offset: bool = False  # ViViT: x * rescale - 1
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
     resample: str = "bilinear"
@@ -40,14 +41,16 @@ class Preprocessor:
         crop = pre.get("crop_size") or {"height": image_size, "width": image_size}
         if isinstance(crop, int):
             crop = {"height": crop, "width": crop}
-        return cls(shortest_edge=size.get("shortest_edge") if pre.get("do_resize", True) else None,
-                   size=(size["height"], size["width"]) if pre.get("do_resize", True) and "height" in size else None,
-                   crop=(crop["height"], crop["width"]) if pre.get("do_center_crop", True) else None,
-                   rescale=pre.get("rescale_factor", 1 / 255) if pre.get("do_rescale", True) else 1.0,
-                   offset=bool(pre.get("offset", False)),
-                   mean=tuple(pre.get("image_mean", IMAGENET_MEAN)) if pre.get("do_normalize", True) else (0.0,) * 3,
-                   std=tuple(pre.get("image_std", IMAGENET_STD)) if pre.get("do_normalize", True) else (1.0,) * 3,
-                   resample=RESAMPLE.get(pre.get("resample", 2), "bilinear"))
+        return cls(
+            shortest_edge=size.get("shortest_edge") if pre.get("do_resize", True) else None,
+            size=(size["height"], size["width"]) if pre.get("do_resize", True) and "height" in size else None,
+            crop=(crop["height"], crop["width"]) if pre.get("do_center_crop", True) else None,
+            rescale=pre.get("rescale_factor", 1 / 255) if pre.get("do_rescale", True) else 1.0,
+            offset=bool(pre.get("offset", False)),
+            mean=tuple(pre.get("image_mean", IMAGENET_MEAN)) if pre.get("do_normalize", True) else (0.0,) * 3,
+            std=tuple(pre.get("image_std", IMAGENET_STD)) if pre.get("do_normalize", True) else (1.0,) * 3,
+            resample=RESAMPLE.get(pre.get("resample", 2), "bilinear"),
+        )
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         if self.size:
@@ -76,11 +79,11 @@ class Preprocessor:
         if self.crop:
             ch, cw = self.crop
             h, w = frames.shape[-2:]
-            if h < ch or w < cw:     # as the image processors do: pad with zeros to the crop size
+            if h < ch or w < cw:  # as the image processors do: pad with zeros to the crop size
                 frames = F.pad(frames, (0, max(0, cw - w), 0, max(0, ch - h)))
                 h, w = frames.shape[-2:]
             top, left = (h - ch) // 2, (w - cw) // 2
-            frames = frames[..., top:top + ch, left:left + cw]
+            frames = frames[..., top : top + ch, left : left + cw]
         return frames
 
     def normalize(self, frames: torch.Tensor) -> torch.Tensor:
@@ -103,17 +106,32 @@ class Preprocessor:
         return self.normalize(torch.stack([self.frame(f) for f in frames])[None])
 
 
-def preprocessor_config(image_size: int, existing: dict | None = None, *, window_seconds: float | None = None,
-                        test_views: dict[str, dict[str, str]] | None = None) -> dict:
+def preprocessor_config(
+    image_size: int,
+    existing: dict | None = None,
+    *,
+    window_seconds: float | None = None,
+    test_views: dict[str, dict[str, str]] | None = None,
+) -> dict:
     """The preprocessor_config.json of a model tubelet trains: VideoMAEImageProcessor's fields (shortest-edge
     resize and center crop to `image_size`, ImageNet statistics) under whatever `existing` already says, plus
     tubelet's keys: the window `tag` uses by default and the label symmetries to average over."""
-    pre = {"image_processor_type": "VideoMAEImageProcessor", "do_resize": True, "size": {"shortest_edge": image_size},
-           "do_center_crop": True, "crop_size": {"height": image_size, "width": image_size}, "do_rescale": True,
-           "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": list(IMAGENET_MEAN),
-           "image_std": list(IMAGENET_STD), "resample": 2, **(existing or {})}
+    pre = {
+        "image_processor_type": "VideoMAEImageProcessor",
+        "do_resize": True,
+        "size": {"shortest_edge": image_size},
+        "do_center_crop": True,
+        "crop_size": {"height": image_size, "width": image_size},
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "image_mean": list(IMAGENET_MEAN),
+        "image_std": list(IMAGENET_STD),
+        "resample": 2,
+        **(existing or {}),
+    }
     if window_seconds:
         pre[WINDOW_SECONDS_KEY] = window_seconds
-    if test_views:      # trained with these symmetries: inference averages over them (video/symmetry.py)
+    if test_views:  # trained with these symmetries: inference averages over them (video/symmetry.py)
         pre[TEST_VIEWS_KEY] = test_views
     return pre

@@ -6,6 +6,7 @@ picked the way `tag` picks them:
 - `sample_times`: n frames at the centres of n equal parts of a span (evaluation and tagging).
 - `jittered_times`: one random moment inside each of those n parts (training's temporal jitter).
 """
+
 from __future__ import annotations
 
 
@@ -22,7 +23,7 @@ def plan_windows(duration: float, window: float | None, stride: float | None) ->
     while start + window <= duration + 1e-9:
         spans.append((start, start + window))
         start += stride
-    if spans[-1][1] < duration - 1e-6:          # cover the tail with a window ending at the end
+    if spans[-1][1] < duration - 1e-6:  # cover the tail with a window ending at the end
         spans.append((duration - window, duration))
     return spans
 

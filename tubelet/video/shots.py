@@ -10,6 +10,7 @@ Why not PySceneDetect itself: its detectors need OpenCV (a 60 MB wheel) for the 
 through their own video backends; tubelet already decodes every frame once through PyAV, so it scores them in
 that pass with numpy (the same score, measured in tests/test_shots.py on real clips cut together).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,7 +51,7 @@ class CutDetector:
         """Times (seconds) of the first frame of every shot after the first."""
         s, w, found = np.asarray(self.scores), self.window, []
         for i in range(1, len(s)):
-            neighbours = np.concatenate([s[max(1, i - w):i], s[i + 1:i + 1 + w]])
+            neighbours = np.concatenate([s[max(1, i - w) : i], s[i + 1 : i + 1 + w]])
             background = neighbours.mean() if len(neighbours) else 0.0
             stands_out = s[i] >= self.ratio * max(background, 1e-3)
             if s[i] >= self.min_score and stands_out and (not found or self.times[i] - found[-1] >= self.min_shot):

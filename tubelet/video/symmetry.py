@@ -6,6 +6,7 @@ them as augmentation (`train --symmetries`); a model trained that way records th
 and inference averages its probabilities over every view they generate, each mapped back to the original labels
 (test-time views: one forward pass per view, on frames decoded once).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ VIEWS = {
     "hflip": lambda x, time_dim: x.flip(-1),
     "vflip": lambda x, time_dim: x.flip(-2),
     "reverse": lambda x, time_dim: x.flip(time_dim),
-    "transpose": lambda x, time_dim: x.transpose(-1, -2),    # square crops only: swaps left/right with up/down
+    "transpose": lambda x, time_dim: x.transpose(-1, -2),  # square crops only: swaps left/right with up/down
 }
 
 
@@ -60,17 +61,18 @@ def relabel(names, label: str, symmetries: dict[str, dict[str, str]]) -> str:
     return label
 
 
-def view_table(symmetries: dict[str, dict[str, str]],
-               label2id: dict[str, int]) -> list[tuple[tuple[str, ...], torch.Tensor]]:
+def view_table(
+    symmetries: dict[str, dict[str, str]], label2id: dict[str, int]
+) -> list[tuple[tuple[str, ...], torch.Tensor]]:
     """Every distinct view the declared ones generate (the group they form: mirrors and transposition do not
     commute, so plain subsets would repeat some views and miss others), each as the sequence of names that
     makes it, with index[y] = the id label y becomes: a view's probabilities p_view[:, index] are then
     probabilities of the original clip's labels. The first entry is the clip itself."""
     labels = sorted(label2id, key=label2id.get)
-    probe = torch.arange(2 * 3 * 3).view(2, 1, 3, 3)          # (T, 1, H, W), every pixel distinct
+    probe = torch.arange(2 * 3 * 3).view(2, 1, 3, 3)  # (T, 1, H, W), every pixel distinct
     seen: dict[bytes, tuple[tuple[str, ...], list[str]]] = {}
     frontier = [()]
-    while frontier:                                          # breadth first: shortest name sequences first
+    while frontier:  # breadth first: shortest name sequences first
         grown = []
         for names in frontier:
             key = apply_views(names, probe, 0).numpy().tobytes()
@@ -78,8 +80,10 @@ def view_table(symmetries: dict[str, dict[str, str]],
             if key in seen:
                 if seen[key][1] != mapped:
                     other = "+".join(seen[key][0]) or "nothing"
-                    raise ValueError(f"inconsistent symmetries: {'+'.join(names)} and {other} "
-                                     "show the same frames but map labels differently")
+                    raise ValueError(
+                        f"inconsistent symmetries: {'+'.join(names)} and {other} "
+                        "show the same frames but map labels differently"
+                    )
                 continue
             seen[key] = (names, mapped)
             grown += [names + (n,) for n in sorted(symmetries)]

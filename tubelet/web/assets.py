@@ -1,5 +1,6 @@
 """Templates and static files: the Jinja2 environment, and the stylesheet and JS modules as text for pages that
 must stand alone (`tag --format html` writes one file that fetches nothing)."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,14 @@ EXPORT = re.compile(r"^export (?=const |function |async function |class )", re.M
 @lru_cache(maxsize=1)
 def environment():
     import jinja2
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render(template: str, **context) -> str:
