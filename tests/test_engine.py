@@ -100,3 +100,17 @@ def test_tag_and_index_store_equal_window_rows(tmp_path):
             keys = ("start", "end", "label", "score")
             assert [{k: s[k] for k in keys} for s in stored["segments"]] == doc["segments"]
             assert stored["shots"] == doc["shots"]
+
+
+def test_a_feature_model_without_a_head_gives_embeddings_only():
+    from tubelet import VideoTransformer, VideoTransformerConfig
+
+    cfg = VideoTransformerConfig(image_size=32, patch_size=16, num_frames=4, dim=32, depth=1, heads=2)
+    model = VideoTransformer(cfg).eval()
+    with pytest.raises(ValueError, match="no classification head"):
+        ModelRunner(model, "features")
+    out = Engine([ModelRunner(model, "features", embeddings=True)], RunSettings(window=5.0)).tag_file(CARPHONE)
+    windows = out.models[0]
+    assert windows.stacked("probs") is None and windows.stacked("embedding").shape == (len(windows.windows), 32)
+    with pytest.raises(ValueError, match="no classification head"):
+        Tagger(model, embeddings=True)

@@ -177,6 +177,7 @@ def test_search_click_and_the_player_is_at_the_segment_start(server, tmp_path):
         page.click("button[type=submit]")
         page.wait_for_selector("body[data-searched='1'] .hit img")
         page.wait_for_function("[...document.querySelectorAll('.hit img')].every(i => i.complete)")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # no horizontal scrolling
         page.screenshot(path=str(shots / "serve-search.png"))
         page.locator(".hit").first.click()
         page.wait_for_selector("body[data-ready='1'] #segments tbody tr")
@@ -188,6 +189,8 @@ def test_search_click_and_the_player_is_at_the_segment_start(server, tmp_path):
         target = float(last.get_attribute("data-start"))
         last.click()
         page.wait_for_function(f"Math.abs(document.getElementById('video').currentTime - {target}) < 0.3")
+        assert page.locator("#plot polyline").count() >= 1 and page.locator("#labels .label").count() >= 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         page.screenshot(path=str(shots / "serve-video.png"))
         browser.close()
     assert (shots / "serve-search.png").stat().st_size > 10_000

@@ -213,6 +213,7 @@ def test_html_page_in_headless_chromium(model_dir, tmp_path):
         target = doc["segments"][-1]["start"]
         rows.nth(rows.count() - 1).click()
         page.wait_for_function(f"Math.abs(document.getElementById('video').currentTime - {target}) < 0.3")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # the segment table fits
         shot = tmp_path / "reports" / "bikes.png"
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
@@ -221,3 +222,48 @@ def test_html_page_in_headless_chromium(model_dir, tmp_path):
 
     img = np.asarray(Image.open(shot).convert("L"))
     assert img.shape[1] == 1280 and img.std() > 20  # a rendered page, not a blank one
+
+
+def test_html_report_fits_a_1280_window_even_with_long_labels(tmp_path):
+    """Labels as long as a sentence, many segments and a long file name: the page still has no horizontal scroll."""
+    from playwright.sync_api import sync_playwright
+    from tiny_model import tiny_model
+
+    from tubelet import save_pretrained
+
+    model = tiny_model()
+    long = {
+        i: f"{name}_of_the_camera_that_slowly_drifts_across_the_whole_scene_{i}"
+        for i, name in model.config.id2label.items()
+    }
+    model.config.id2label = long
+    save_pretrained(model, tmp_path / "long", format="tubelet")
+    video = shutil.copy(BIKES, tmp_path / ("a_rather_long_file_name_" * 4 + ".mp4"))
+    report = tmp_path / "report.html"
+    r = run_cli(
+        "tag",
+        video,
+        "--model",
+        tmp_path / "long",
+        "--window",
+        "0.5",
+        "--stride",
+        "0.25",
+        "--shots",
+        "--min-duration",
+        "0",
+        "--format",
+        "html",
+        "-o",
+        report,
+        "-q",
+    )
+    assert r.returncode == 0, r.stderr
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(report.as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.locator("tr[data-start]").count() > 3
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        browser.close()

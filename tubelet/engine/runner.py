@@ -50,7 +50,8 @@ class ModelRunner:
         from ..tag.precision import fast_forward
 
         cfg = getattr(model.config, "encoder", model.config)
-        if not getattr(model.config, "num_labels", 0):
+        self.classifies = bool(getattr(model.config, "num_labels", 0))
+        if not self.classifies and not (embeddings and hasattr(model, "pool")):
             raise ValueError("this model has no classification head (a pretraining or feature model); it cannot tag")
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -85,19 +86,23 @@ class ModelRunner:
     def run(self, clips: list[torch.Tensor]) -> list[WindowOutput]:
         """Window frames (T, 3, H, W) uint8 -> one output per window."""
         x = self.pre.normalize(torch.stack([c.to(self.device) for c in clips]))
-        embedding = None
+        embedding = probs = None
         if self.embeddings:  # the pooled features of the video tower (fp32, the model as trained)
-            embedding = self.model.pool(self.model.forward_features(x)).float()
-        if self.views:
-            probs = averaged_probabilities(self.forward, x, self.views)
+            embedding = self.model.pool(self.model.forward_features(x)).float().cpu()
+        if not self.classifies:  # a feature model: embeddings only
+            pass
+        elif self.views:
+            probs = averaged_probabilities(self.forward, x, self.views).cpu()
         elif embedding is not None:  # the head reads the pooled features: one pass gives both
-            probs = self.model.head(embedding).float().softmax(dim=-1)
+            probs = self.model.head(embedding.to(self.device)).float().softmax(dim=-1).cpu()
         else:
-            probs = self.forward(x).float().softmax(dim=-1)
-        probs = probs.cpu()
-        if embedding is None:
-            return [WindowOutput(probs=p) for p in probs]
-        return [WindowOutput(probs=p, embedding=e) for p, e in zip(probs, embedding.cpu(), strict=True)]
+            probs = self.forward(x).float().softmax(dim=-1).cpu()
+        return [
+            WindowOutput(
+                probs=None if probs is None else probs[i], embedding=None if embedding is None else embedding[i]
+            )
+            for i in range(len(clips))
+        ]
 
 
 class Batcher:

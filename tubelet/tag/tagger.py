@@ -38,6 +38,8 @@ class Tagger:
         self.runner = ModelRunner(
             model, name, precision=precision, batch_size=batch_size, single_view=single_view, embeddings=embeddings
         )
+        if not self.runner.classifies:
+            raise ValueError("this model has no classification head (a pretraining or feature model); it cannot tag")
         self.name, self.k, self.rules, self.shots = name, top_k, rules or SegmentRules(), shots
 
     # what the runner knows, read by callers that record a run's settings
