@@ -282,3 +282,16 @@ def test_only_the_benchmarks_own_tests_import_bench():
             if target == "bench" or target.startswith("bench."):
                 importers.add(path.name)
     assert importers == {"test_measure_and_bench.py"}, importers
+
+
+def test_no_sql_outside_the_library_package():
+    sql = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE)\b[^\n]*\b(FROM|INTO|SET|TABLE|INDEX)\b")
+    found = [
+        f"{MODULES[name].relative_to(ROOT)}:{line}"
+        for name in MODULES
+        if not name.startswith("tubelet.library")
+        for line, text in _strings(ast.parse(MODULES[name].read_text()))
+        if sql.search(text)
+    ]
+    assert not found, found
+    assert sql.search("SELECT jpeg FROM thumbnails WHERE segment_id = ?")

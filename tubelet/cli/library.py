@@ -57,7 +57,6 @@ def cmd_index(args) -> int:
         _db(args),
         window=window,
         stride=args.stride,
-        shots=not args.no_shots,
         workers=args.workers,
         ray=args.ray,
         ray_ship=args.ray_ship,

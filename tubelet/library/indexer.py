@@ -36,7 +36,6 @@ class IndexJob:
     db: str
     window: float | str | None = None
     stride: float | None = None
-    shots: bool = True
     workers: int = 0
     ray: str | bool | None = None  # None: no Ray; True: start or join a local instance; str: its address
     ray_ship: bool = False  # send file bytes through Ray's object store (no shared filesystem)
@@ -66,17 +65,6 @@ def weights_hash(model_dir: str) -> str:
                     for block in iter(lambda: f.read(2**22), b""):
                         h.update(block)
     return h.hexdigest()[:16]
-
-
-def model_settings(tagger: Tagger, job: IndexJob, window) -> dict:
-    return {
-        "window": window,
-        "stride": job.stride,
-        "shots": job.shots,
-        "segment_rules": tagger.rules.to_dict(),
-        "top_k": tagger.k,
-        "single_view": tagger.single_view,
-    }
 
 
 class WriterLock:
@@ -134,11 +122,11 @@ def _plan(job: IndexJob, con, model: int) -> tuple[list[str], dict, Counts]:
 
 
 def run_index(job: IndexJob, tagger: Tagger, model_name: str) -> tuple[int, Counts]:
-    window = tagger.default_window if job.window is None else job.window
+    window = tagger.resolve_window(job.window)
     with WriterLock(job.db):
         con = open_library(job.db)
         try:
-            settings = model_settings(tagger, job, window)
+            settings = tagger.settings(window, job.stride)
             whash = weights_hash(model_name)
             key = hashlib.sha256(f"{whash}|{json.dumps(settings, sort_keys=True)}".encode()).hexdigest()[:16]
             model = store.model_id(
@@ -178,7 +166,6 @@ def _tag_all(job, tagger, con, model, todo, stats, counts, window) -> bool:
     def windows_done(n: int):
         counts.windows += n
 
-    tagger.shots = job.shots
     engine = tagger.engine(window, job.stride, thumbnails=True)
     results = engine.run(todo, workers=job.workers, ray=_ray_options(job, tagger), on_window=windows_done)
     try:

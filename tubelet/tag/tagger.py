@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 
+from ..engine.decoder import WindowPlan
 from ..engine.engine import Engine
 from ..engine.messages import FileTagged, ModelSpec, RunSettings
 from ..engine.runner import ModelRunner
@@ -48,6 +49,21 @@ class Tagger:
     precision = property(lambda self: self.runner.precision)
     default_window = property(lambda self: self.runner.default_window)
     single_view = property(lambda self: self.runner.views is None)
+
+    def resolve_window(self, window: float | str | None) -> float | str | None:
+        """The window a run uses: the one asked for, else the model's own (None or "file": the whole file)."""
+        return WindowPlan.choose(window, None, self.runner.default_window).window
+
+    def settings(self, window: float | str | None, stride: float | None) -> dict:
+        """Everything that decides what a run stores, as the library records it (a change means a re-tag)."""
+        return {
+            "window": window,
+            "stride": stride,
+            "shots": self.shots,
+            "segment_rules": self.rules.to_dict(),
+            "top_k": self.k,
+            "single_view": self.single_view,
+        }
 
     def spec(self, model: str) -> ModelSpec:
         """How a Ray actor loads this tagger's model again (`model`: its folder or hub id)."""
