@@ -44,8 +44,9 @@ def test_config_round_trips_and_knows_its_grid():
     [
         (dict(scheme="sparse"), "scheme must be one of"),
         (dict(dim=30, heads=4), "not divisible"),
-        (dict(image_size=30), "not a multiple of patch_size"),
-        (dict(num_frames=5, tubelet_size=2), "not a multiple of tubelet_size"),
+        (dict(image_size=4, patch_size=8), "smaller than patch_size"),
+        (dict(num_frames=1, tubelet_size=2), "smaller than tubelet_size"),
+        (dict(activation="prelu"), "activation must be one of"),
     ],
 )
 def test_bad_configs_fail_with_a_clear_message(bad, message):

@@ -36,12 +36,25 @@ def test_tubelet_of_one_frame_is_timesformer_per_frame_patch_embedding():
     [
         ((2, 3, 4, 32), "expected a video tensor"),
         ((2, 1, 4, 32, 32), "expected 3 channels"),
-        ((2, 3, 3, 32, 32), "does not tile"),
+        ((2, 3, 1, 32, 32), "does not tile"),
+        ((2, 3, 4, 4, 32), "does not tile"),
     ],
 )
 def test_tubelet_embed_rejects_bad_shapes_with_a_clear_message(shape, message):
     with pytest.raises(ValueError, match=message):
         TubeletEmbed(dim=8, patch_size=8, tubelet_size=2)(torch.randn(*shape))
+
+
+def test_a_remainder_the_tubelet_does_not_cover_is_dropped_as_transformers_does():
+    """3 frames in 2-frame tubelets, 10 pixels in 4-pixel patches: the linear stem's grid is the floor and equals the
+    embedding of the clip cut to 2 frames at 8 x 8; the conv stem still needs an exact tiling."""
+    embed = TubeletEmbed(dim=8, patch_size=4, tubelet_size=2)
+    video = torch.randn(2, 3, 3, 10, 10)
+    tokens, grid = embed(video)
+    assert grid == (1, 2, 2)
+    torch.testing.assert_close(tokens, embed(video[:, :, :2, :8, :8])[0])
+    with pytest.raises(ValueError, match="does not tile"):
+        TubeletEmbed(dim=8, patch_size=4, tubelet_size=2, stem="conv")(video)
 
 
 def test_sinusoid_table_matches_videomae_bit_for_bit():

@@ -11,7 +11,32 @@ SCHEMES = ("joint", "divided", "space_only", "factorized")
 POS_EMBEDS = ("sincos", "learned", "learned_space_time")
 POOLINGS = ("cls", "mean")
 STEMS = ("linear", "conv")
-ACTIVATIONS = ("gelu", "gelu_tanh")
+# MLP activations: tubelet/modeling/activations.py (transformers' names; gelu_tanh = PyTorch's tanh approximation)
+ACTIVATIONS = (
+    "gelu",
+    "gelu_tanh",
+    "gelu_pytorch_tanh",
+    "gelu_python",
+    "gelu_python_tanh",
+    "gelu_new",
+    "gelu_accurate",
+    "gelu_fast",
+    "gelu_10",
+    "quick_gelu",
+    "relu",
+    "relu2",
+    "relu6",
+    "leaky_relu",
+    "silu",
+    "swish",
+    "mish",
+    "hardswish",
+    "sigmoid",
+    "tanh",
+    "laplace",
+    "sqrtsoftplus",
+    "linear",
+)
 ATTENTION_IMPLS = ("sdpa", "explicit")
 MASKINGS = ("tube", "random", "frame")  # VideoMAE: which tokens a mask hides (modeling/masking.py)
 

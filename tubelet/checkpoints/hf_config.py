@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from ..modeling.activations import ACTIVATIONS, WITH_PARAMETERS
 from ..modeling.config import VideoTransformerConfig
 from .files import CheckpointError
 
-GELU_TANH = ("gelu_new", "gelu_fast", "gelu_pytorch_tanh", "gelu_python_tanh")
+
+HF_NUM_LABELS = 2  # PretrainedConfig's default
 
 
 def activation_from_hf(name: str) -> str:
-    if name == "gelu":
-        return "gelu"
-    if name in GELU_TANH:
-        return "gelu_tanh"
-    raise CheckpointError(f"unsupported hidden_act {name!r} (tubelet supports gelu and the tanh approximations)")
+    """transformers' `hidden_act` -> tubelet's activation (the same names; each computed as transformers does)."""
+    if name in WITH_PARAMETERS:
+        raise CheckpointError(f"unsupported hidden_act {name!r}: an activation with learned weights of its own")
+    if name not in ACTIVATIONS:
+        raise CheckpointError(f"unsupported hidden_act {name!r}; supported: {', '.join(ACTIVATIONS)}")
+    return name
 
 
 def square(value, what: str) -> int:
@@ -29,7 +32,9 @@ def common_from_hf(hf: dict, defaults: dict) -> dict:
     """The tubelet config fields every one of the three model types spells the same way."""
     g = {**defaults, **hf}
     dim = int(g["hidden_size"])
-    id2label = {int(k): v for k, v in (hf.get("id2label") or {}).items()}
+    # transformers leaves id2label out of config.json when it is its default: num_labels (2 unless set) named LABEL_i
+    labels = hf.get("id2label") or {i: f"LABEL_{i}" for i in range(int(hf.get("num_labels") or HF_NUM_LABELS))}
+    id2label = {int(k): v for k, v in labels.items()}
     return dict(
         image_size=square(g["image_size"], "image_size"),
         num_frames=int(g["num_frames"]),
@@ -58,7 +63,7 @@ def common_to_hf(cfg: VideoTransformerConfig, model_type: str, architecture: str
         num_hidden_layers=cfg.depth,
         num_attention_heads=cfg.heads,
         intermediate_size=cfg.mlp_dim,
-        hidden_act="gelu" if cfg.activation == "gelu" else tanh_name,
+        hidden_act=tanh_name if cfg.activation == "gelu_tanh" else cfg.activation,
         layer_norm_eps=cfg.norm_eps,
         hidden_dropout_prob=cfg.dropout,
         attention_probs_dropout_prob=cfg.attn_dropout,

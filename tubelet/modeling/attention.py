@@ -16,6 +16,8 @@ import torch.nn.functional as F
 from einops import rearrange, reduce, repeat
 from torch import nn
 
+from .activations import Activation
+
 
 class Attention(nn.Module):
     """Multi-head self-attention on `F.scaled_dot_product_attention`.
@@ -74,7 +76,7 @@ class Mlp(nn.Module):
     def __init__(self, dim: int, hidden: int, activation: str = "gelu", dropout: float = 0.0):
         super().__init__()
         self.fc1, self.fc2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
-        self.act = nn.GELU(approximate="tanh" if activation == "gelu_tanh" else "none")
+        self.act = Activation(activation)
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x):

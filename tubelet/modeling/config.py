@@ -33,7 +33,7 @@ class VideoTransformerConfig:
     pos_embed: str = "learned"  # sincos | learned | learned_space_time
     qkv_bias: bool = True
     key_bias: bool = True  # VideoMAE has query and value biases but none on the key
-    activation: str = "gelu"  # gelu (erf) | gelu_tanh (= HF gelu_fast / gelu_new)
+    activation: str = "gelu"  # transformers' hidden_act names (modeling/activations.py); gelu_tanh = PyTorch's tanh
     norm_eps: float = 1e-6
     head_norm_eps: float | None = None  # None = norm_eps; VideoMAE's fc_norm uses LayerNorm's default 1e-5
     dropout: float = 0.0
@@ -67,13 +67,15 @@ class VideoTransformerConfig:
             value = getattr(self, name)
             need(value in allowed, f"{name} must be one of {', '.join(allowed)}, got {value!r}")
         need(self.dim % self.heads == 0, f"dim {self.dim} is not divisible by heads {self.heads}")
+        # sizes the patch or tubelet does not divide are allowed, as in transformers: the patch convolution
+        # (kernel = stride) drops the remainder, so the grid is the floor (a 10-pixel frame, 4-pixel patches: 2 x 2)
         need(
-            self.image_size % self.patch_size == 0,
-            f"image_size {self.image_size} is not a multiple of patch_size {self.patch_size}",
+            self.image_size >= self.patch_size,
+            f"image_size {self.image_size} is smaller than patch_size {self.patch_size}",
         )
         need(
-            self.num_frames % self.tubelet_size == 0,
-            f"num_frames {self.num_frames} is not a multiple of tubelet_size {self.tubelet_size}",
+            self.num_frames >= self.tubelet_size,
+            f"num_frames {self.num_frames} is smaller than tubelet_size {self.tubelet_size}",
         )
         need(len(self.id2label) == self.num_labels, "id2label must have num_labels entries")
 

@@ -64,13 +64,16 @@ class TubeletEmbed(nn.Module):
             self.proj = ConvStem(dim, patch_size=patch_size, tubelet_size=tubelet_size, num_channels=num_channels)
 
     def grid(self, video_shape) -> tuple[int, int, int]:
-        """The (t, h, w) token grid for a clip of this shape (B, C, T, H, W), checking it tiles exactly."""
+        """The (t, h, w) token grid for a clip of this shape (B, C, T, H, W). The linear stem, like transformers'
+        patch convolution, drops a remainder the tubelet does not cover; the conv stem needs an exact tiling."""
         if len(video_shape) != 5:
             raise ValueError(f"expected a video tensor (B, C, T, H, W), got shape {tuple(video_shape)}")
         _, c, t, h, w = video_shape
         if c != self.num_channels:
             raise ValueError(f"expected {self.num_channels} channels, got {c} (layout is B, C, T, H, W)")
-        if t % self.tubelet_size or h % self.patch_size or w % self.patch_size:
+        too_small = t < self.tubelet_size or h < self.patch_size or w < self.patch_size
+        inexact = t % self.tubelet_size or h % self.patch_size or w % self.patch_size
+        if too_small or (inexact and isinstance(self.proj, ConvStem)):
             tube = f"{self.tubelet_size}x{self.patch_size}x{self.patch_size}"
             raise ValueError(f"clip of {t} frames at {h}x{w} does not tile into {tube} tubelets")
         return t // self.tubelet_size, h // self.patch_size, w // self.patch_size

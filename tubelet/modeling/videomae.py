@@ -56,6 +56,13 @@ class VideoMAEConfig:
             self.encoder = VideoTransformerConfig.from_dict(self.encoder)
         if self.encoder.scheme != "joint" or self.encoder.class_token:
             raise ValueError("the VideoMAE encoder must use joint attention without a class token")
+        enc = self.encoder
+        if enc.image_size % enc.patch_size or enc.num_frames % enc.tubelet_size:
+            # the pixel targets cut the whole clip into tubes (as transformers' pretraining loss does)
+            raise ValueError(
+                f"VideoMAE pretraining needs image_size ({enc.image_size}) a multiple of patch_size "
+                f"({enc.patch_size}) and num_frames ({enc.num_frames}) a multiple of tubelet_size ({enc.tubelet_size})"
+            )
         self.pixel_mean, self.pixel_std = tuple(self.pixel_mean), tuple(self.pixel_std)
 
     @property
