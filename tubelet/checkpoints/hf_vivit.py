@@ -57,7 +57,7 @@ def load(hf: dict, state: dict, arch: str) -> VideoTransformer:
     g = {**DEFAULTS, **hf}
     t, ph, pw = (int(v) for v in g["tubelet_size"])
     if ph != pw:
-        raise CheckpointError(f"non-square ViViT tubelet {g['tubelet_size']} is not supported")
+        raise CheckpointError(f"non-square ViViT tubelet_size {g['tubelet_size']} is not supported")
     cfg = VideoTransformerConfig(
         **common_from_hf(hf, DEFAULTS),
         patch_size=ph,
