@@ -7,6 +7,8 @@
                       transformers computes on it (expected.safetensors): the CI tests read these without it
     --hub-fixtures DIR  the layout of the published hub checkpoints (tensor names, config fields, file format),
                       in tiny models, with expected outputs
+    --fields          every config field that changes the computation, alone at each value, and 100 random
+                      combinations per family (checkpoints/config_fields.py): exact / refused / not built
 
 Prints one JSON document on stdout.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from tubelet.checkpoints import parity
+from tubelet.checkpoints import config_fields, parity
 from tubelet.checkpoints.convert import load_model, save_pretrained
 from tubelet.checkpoints.reference import KINDS
 
@@ -154,6 +156,7 @@ def main(argv=None):
     ap.add_argument("--hub", help="folder of hub-layout fixtures to check")
     ap.add_argument("--fixtures")
     ap.add_argument("--hub-fixtures")
+    ap.add_argument("--fields", action="store_true", help="walk every config field, and random combinations")
     args = ap.parse_args(argv)
     transformers = parity.import_transformers()
     report = {"transformers": transformers.__version__, "torch": torch.__version__}
@@ -170,6 +173,13 @@ def main(argv=None):
             report["kinds"] = [check_kind(kind, Path(tmp)) for kind in KINDS]
     if args.hub:
         report["hub"] = [check_fixture(p) for p in sorted(Path(args.hub).iterdir()) if p.is_dir()]
+    if args.fields:
+        report["fields"] = [o.to_json() for family in config_fields.FAMILIES for o in config_fields.walk(family)]
+        report["random"] = [
+            config_fields.check(family, fields, seed=i).to_json()
+            for family in config_fields.FAMILIES
+            for i, fields in enumerate(config_fields.random_configs(family, 100, seed=1))
+        ]
     json.dump(report, sys.stdout, indent=2)
 
 
