@@ -81,12 +81,15 @@ def _named(message: str, fields: dict) -> bool:
     return any(k.lower() in text or str(v).lower() in text for k, v in fields.items())
 
 
-def check(family: str, fields: dict, seed: int = 0, workdir: str | Path | None = None) -> Outcome:
-    """One config: transformers builds, saves and runs it; tubelet loads and runs it."""
+def check(
+    family: str, fields: dict, seed: int = 0, workdir: str | Path | None = None, both_ways: bool = False
+) -> Outcome:
+    """One config: transformers builds, saves and runs it; tubelet loads and runs it (and with `both_ways`,
+    tubelet's export is loaded back by transformers and must compute the same)."""
     import torch
 
     from . import parity
-    from .convert import load_model
+    from .convert import load_model, save_pretrained
     from .files import CheckpointError
 
     transformers = parity.import_transformers()
@@ -117,12 +120,25 @@ def check(family: str, fields: dict, seed: int = 0, workdir: str | Path | None =
     if got.shape != expected.shape:
         return Outcome(family, fields, "wrong", f"shape {tuple(got.shape)} != {tuple(expected.shape)}")
     diff = (got - expected).abs().max().item()
+    if diff > TOL:
+        return Outcome(family, fields, "wrong", "", diff)
+    if both_ways:  # tubelet's export, loaded back by transformers, computes the same
+        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+            try:
+                save_pretrained(ours, tmp, format="hf")
+                back = getattr(transformers, model_name).from_pretrained(tmp).eval()
+                again = parity.transformers_outputs(back, model_name, video, None)["output"]
+            except Exception as e:
+                return Outcome(family, fields, "crash", f"export: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
+        diff = max(diff, (again - expected).abs().max().item())
     return Outcome(family, fields, "exact" if diff <= TOL else "wrong", "", diff)
 
 
 def walk(family: str) -> list[Outcome]:
-    """Each field alone, at each of its values, on the family's base config."""
-    return [check(family, {name: value}) for name, values in FAMILIES[family][3].items() for value in values]
+    """Each field alone, at each of its values, on the family's base config, both ways."""
+    return [
+        check(family, {name: value}, both_ways=True) for name, values in FAMILIES[family][3].items() for value in values
+    ]
 
 
 def random_configs(family: str, count: int, seed: int = 0, fields_per_config: int = 4) -> list[dict]:

@@ -6,7 +6,6 @@ from ..modeling.activations import ACTIVATIONS, WITH_PARAMETERS
 from ..modeling.config import VideoTransformerConfig
 from .files import CheckpointError
 
-
 HF_NUM_LABELS = 2  # PretrainedConfig's default
 
 
