@@ -148,7 +148,8 @@ def fields_markdown(reports: list[dict]) -> str:
         "",
         "Each field of `VideoMAEConfig`, `TimesformerConfig` and `VivitConfig` that changes what the classifier "
         "computes, alone at each value (tubelet/checkpoints/config_fields.py), on a small random model that release "
-        "builds and saves: **exact** (logits within 1e-4 of the release's), **refused** (tubelet names the field "
+        "builds and saves: **exact** (tubelet's logits within 1e-4 of the release's, and tubelet's export, loaded "
+        "back by the release, too), **refused** (tubelet names the field "
         "or value before reading any weight), or **not built** (the release itself cannot build or run it). A wrong "
         "answer or a crash would fail `make test-compat`.",
         "",
