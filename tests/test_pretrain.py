@@ -104,6 +104,16 @@ def test_train_init_fine_tunes_the_pretrained_encoder(videos, tmp_path):
     start = load_file(tmp_path / "pre" / "checkpoint" / "model.safetensors")
     assert any(k.startswith("encoder.") or "blocks" in k for k in start)
     assert pre.encoder.config.grid == ft.config.grid
+    # the pretrained weights were loaded and used: after one epoch the encoder is still near them, far nearer than
+    # a fresh initialization of the same architecture is
+    from tubelet import VideoTransformer
+
+    enc, tuned, fresh = pre.encoder.state_dict(), ft.state_dict(), VideoTransformer(ft.config).state_dict()
+    shared = [k for k in enc if k in tuned and enc[k].shape == tuned[k].shape and not k.startswith("head")]
+    assert len(shared) > 10
+    moved = sum(float((tuned[k] - enc[k]).norm()) for k in shared)
+    unrelated = sum(float((fresh[k] - enc[k]).norm()) for k in shared)
+    assert moved < 0.5 * unrelated, (moved, unrelated)
 
 
 def test_pretrain_bad_input_is_one_line(tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -45,11 +44,32 @@ def server(tmp_path_factory):
 def test_listens_on_loopback_by_default(server):
     base, _, _, proc = server
     assert base.startswith("http://127.0.0.1:")
-    out = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout if shutil.which("ss") else ""
-    port = base.rsplit(":", 1)[1]
-    if out:
-        listening = [line.split()[3] for line in out.splitlines() if line.split()[3].endswith(":" + port)]
-        assert listening == [f"127.0.0.1:{port}"]
+    port = int(base.rsplit(":", 1)[1])
+    assert listening_addresses(port) == ["127.0.0.1"]
+
+
+def test_the_socket_table_reader_sees_a_wildcard_bind():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        s.listen()
+        assert listening_addresses(s.getsockname()[1]) == ["0.0.0.0"]
+
+
+def listening_addresses(port: int) -> list[str]:
+    """The addresses a TCP port listens on, read from the kernel's socket tables (/proc/net/tcp and tcp6)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                if len(address) == 8:  # IPv4, little-endian bytes
+                    found.append(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+                else:
+                    found.append("::" if set(address) == {"0"} else address)
+    return found
 
 
 def test_search_api_with_urls_and_the_file_api(server):
