@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -90,7 +91,9 @@ def synthesize(
     )
     workers = workers or min(4, os.cpu_count() or 1)
     if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        # spawn, not fork: a forked child inherits every lock another thread of this process held at that moment
+        # (torch's, transformers', a logging handler's) and can wait on one forever
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             for _ in pool.map(_make_one, todo, chunksize=4):
                 bar.update()
     else:
