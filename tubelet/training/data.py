@@ -196,7 +196,14 @@ class ClipDataset(torch.utils.data.Dataset):
     def cache(self, workers: int = 0, progress: bool | None = None) -> "ClipDataset":
         from tqdm import tqdm
 
-        loader = torch.utils.data.DataLoader(_Frames(self), batch_size=16, num_workers=workers)
+        # spawned workers: a forked one inherits whatever lock another thread held at the fork (PyAV's, a progress
+        # bar's) and can wait on it forever; decoding is the work here, so the start-up of a spawn costs little
+        if len(self) < 64 * workers:  # a small set decodes faster here than a spawned worker starts
+            workers = 0
+        context = "spawn" if workers else None
+        loader = torch.utils.data.DataLoader(
+            _Frames(self), batch_size=16, num_workers=workers, multiprocessing_context=context
+        )
         bar = tqdm(
             total=len(self),
             unit="clip",
