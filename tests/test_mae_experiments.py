@@ -7,7 +7,7 @@ import torch
 from conftest import run_cli
 
 from tubelet.checkpoints.convert import load_model
-from tubelet.lab import mae_cost
+from tubelet.lab import mae_cost, mae_report
 from tubelet.lab import mae_experiments as me
 from tubelet.lab.mae_presets import PRESETS, toy_sized
 from tubelet.lab.probe import knn_top1
@@ -148,20 +148,23 @@ def test_experiment_command_names(tmp_path):
     assert r.returncode == 2 and "invalid choice" in r.stderr
 
 
-@pytest.mark.parametrize("name", ["cpu", "gpu"])
-def test_cpu_and_gpu_recipes_run_at_toy_size(tmp_path, name):
+@pytest.mark.parametrize("name, shared", [("cpu", False), ("gpu", False), ("cpu", True)])
+def test_cpu_and_gpu_recipes_run_at_toy_size(tmp_path, name, shared):
     preset = toy_sized(name)
-    assert preset.pretrain_per_seed == PRESETS[name].pretrain_per_seed
+    assert preset.pretrain_per_seed == PRESETS[name].pretrain_per_seed is True
     assert preset.layer_decay == PRESETS[name].layer_decay and preset.clips == PRESETS["toy"].clips
+    if shared:  # `--shared-pretraining`: the explicit cheap mode
+        preset = preset.replace(pretrain_per_seed=False)
     report = me.run_experiment(preset, tmp_path / "data", tmp_path / "runs", progress=False)
-    # the gpu recipe pretrains once per seed, the cpu recipe once for every seed
+    # both recipes pretrain once per seed; the shared mode once, for every seed
     folders = sorted(p["checkpoint"] for p in report["pretraining"])
-    assert len(folders) == (len(preset.seeds) if name == "gpu" else 1)
-    assert all(
-        (tmp_path / "runs" / f"pretrain-tube-seed{s}").is_dir() == (name == "gpu" or s == 0) for s in preset.seeds
-    )
+    assert len(folders) == (1 if shared else len(preset.seeds))
+    assert all((tmp_path / "runs" / f"pretrain-tube-seed{s}").is_dir() == (not shared or s == 0) for s in preset.seeds)
     for s in report["seeds"]:
         assert 0 <= s["tube"]["top1"] <= 1 and s["tube"]["clips"] == s["scratch"]["clips"] > 0
+    md = mae_report.write_report(report, "mae-efficiency", tmp_path / "docs", "cmd")
+    assert md.startswith("# VideoMAE on tubelet's data: mae-efficiency\n\n**Shared pretraining**") == shared
+    assert ("one pretraining per seed" in md) != shared
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,7 @@ def _mae_experiment(args) -> int:
             ("full_label_epochs", args.full_labels),
             ("seeds", tuple(args.seeds) if args.seeds else None),
             ("task", args.task),
+            ("pretrain_per_seed", False if args.shared_pretraining else None),
         )
         if v is not None
     }
@@ -111,6 +112,7 @@ def _mae_experiment(args) -> int:
             args.preset,
             *[f"--{k.replace('_', '-')} {v}" for k, v in options if v is not None],
             *(["--seeds", *map(str, args.seeds)] if args.seeds else []),
+            *(["--shared-pretraining"] if args.shared_pretraining else []),
         ]
     )
     print(write_report(report, args.name + other, out, command))
@@ -244,6 +246,12 @@ def add_commands(sub):
         type=int,
         metavar="EPOCHS",
         help="mae-*: also train from scratch on every label for EPOCHS (the testbed check)",
+    )
+    x.add_argument(
+        "--shared-pretraining",
+        action="store_true",
+        help="mae-*: pretrain once (the first seed) and fine-tune every seed from it: cheaper, but the spread "
+        "over seeds then leaves pretraining out (the report says so at its top)",
     )
     x.add_argument("--device", help="mae-*: cpu, cuda ... (default: cuda when available)")
     x.add_argument("--threads", type=int, help="torch CPU threads")

@@ -22,7 +22,9 @@ class Preset:
     pretrain_epochs: int = 120
     pretrain_batch: int = 32
     pretrain_base_lr: float = 0.012  # x batch / 256: 1.5e-3 at batch 32
-    pretrain_per_seed: bool = False  # False: one pretraining (seed 0) serves every fine-tuning seed
+    # True: each seed pretrains its own encoder, so the spread over seeds covers pretraining too. False (the
+    # explicit `--shared-pretraining`): one pretraining (the first seed's) serves every fine-tuning seed
+    pretrain_per_seed: bool = True
     fraction: float = 0.1  # labelled share of the training clips
     val_clips: int = 180  # validation clips that pick the best epoch (the test split scores)
     finetune_epochs: int = 80
@@ -46,7 +48,8 @@ class Preset:
 TINY_ENCODER = dict(num_frames=8, image_size=32, patch_size=8, tubelet_size=2, dim=96, depth=4, heads=4)
 
 PRESETS = {
-    # 2 CPU cores (AVX2): mae-efficiency about 45 minutes from an empty runs/, mae-masking about 45 more
+    # 2 CPU cores (AVX2): mae-efficiency about 75 minutes from an empty runs/ (three pretrainings of 15 minutes),
+    # mae-masking about 90 more (two more maskings, three seeds each)
     "cpu": Preset(name="cpu", clips=6000, encoder=TINY_ENCODER, pretrain_epochs=200, full_label_epochs=120),
     # one CUDA GPU, about 10 minutes: more data, a wider encoder, more epochs, one pretraining per seed
     "gpu": Preset(
@@ -56,7 +59,6 @@ PRESETS = {
         decoder_dim=96,
         pretrain_epochs=200,
         pretrain_batch=256,
-        pretrain_per_seed=True,
         finetune_epochs=60,
         full_label_epochs=30,
     ),

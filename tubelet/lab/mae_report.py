@@ -185,8 +185,15 @@ def write_report(r: dict, name: str, out: Path, command: str) -> str:
     pictures = [p for p in r["pretraining"] if p["masking"] == "tube"] or r["pretraining"]
     picture = out / f"{name}-reconstruction.png"
     atomic_write(picture, lambda p: shutil.copyfile(pictures[0]["picture"], p))
+    shared = (
+        ""
+        if r["recipe"]["pretrain_per_seed"]
+        else "**Shared pretraining**: one pretraining (the first seed's) serves every seed, so the spread below "
+        "is the spread of fine-tuning only, not of pretraining.\n\n"
+    )
     md = (
         f"# VideoMAE on tubelet's data: {name}\n\n"
+        + shared
         + efficiency_markdown(r, name)
         + f"\n![curves]({curves.name})\n\n"
         + f"![reconstruction: original / masked input / reconstruction]({picture.name})\n"
