@@ -33,9 +33,15 @@ experiments: $(STAMP)
 	$(VENV)/bin/tubelet experiment mae-efficiency --preset cpu
 	$(VENV)/bin/tubelet experiment mae-masking --preset cpu
 
-# every benchmark, written to docs/benchmarks/benchmarks.md (about an hour on 2 CPU cores; `.venv/bin/python -m bench.report --resume` goes on after an interruption)
+# every benchmark: docs/benchmarks/benchmarks.md (about an hour on 2 CPU cores; `.venv/bin/python -m bench.report
+# --resume` goes on after an interruption), then the ones with their own files, which the README's numbers cite
 bench: $(STAMP)
 	$(PY) -m bench.report
+	$(PY) -m bench.library
+	$(PY) -m bench.segment_rules
+	$(PY) -m bench.tag_default
+	$(PY) -m bench.memory
+	$(PY) -m bench.preprocess
 
 # ruff: pyflakes, pycodestyle, import order, bugbear, complexity <= 12, and the formatter's layout; line length
 # 120 (pyproject.toml). `make test` fails on a finding; `.venv/bin/ruff format .` fixes the layout.

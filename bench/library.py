@@ -5,13 +5,15 @@ The synthetic library has the real schema (tubelet/library/db.py) and realistic 
 segments of 1-40 s tiling each file, labels drawn from the camera-motion set with a skew, scores 0.2-1.
 Search times are medians of repeated queries through `tubelet.library.query.search` (the code the CLI runs),
 on a fresh connection (the OS file cache is warm after generation, as on a machine that serves searches).
-Run: .venv/bin/python -m bench.library [--files 100000] [--index-files 8]
+Writes docs/library-bench/library-bench.md and .json.
+Run: .venv/bin/python -m bench.library [--files 100000] [--index-files 8] [--out docs]
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import random
 import shutil
 import statistics
@@ -21,7 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from tubelet.atomic import atomic_write_text
 from tubelet.lab.measure import hardware
+from tubelet.lab.reports import report_dir
 from tubelet.library.db import open_library
 from tubelet.library.query import search
 
@@ -225,9 +229,25 @@ def run(files: int = 100_000, index_files: int = 8) -> tuple[str, dict]:
     return md, {"search": search_rows, "index": index_rows, "segments": segments}
 
 
+def write_report(out: str | Path, files: int, index_files: int) -> str:
+    """docs/library-bench/: the report and its JSON (search latency at `files` files, index throughput)."""
+    md, rows = run(files, index_files)
+    md = (
+        "# The library: search at scale, index throughput (`bench/library.py`)\n\n"
+        + f"Measured on {hardware('cpu')}.\n\n"
+        + md
+        + f"\nRegenerate: `.venv/bin/python -m bench.library --files {files} --index-files {index_files}`\n"
+    )
+    folder = report_dir(out, "library-bench")
+    atomic_write_text(folder / "library-bench.md", md)
+    atomic_write_text(folder / "library-bench.json", json.dumps({"files": files, **rows}, indent=2) + "\n")
+    return md
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=100_000)
     ap.add_argument("--index-files", type=int, default=8)
+    ap.add_argument("--out", default="docs")
     args = ap.parse_args()
-    print(run(args.files, args.index_files)[0])
+    print(write_report(args.out, args.files, args.index_files))

@@ -1,9 +1,10 @@
 """`make bench`: every benchmark in one run, written to docs/benchmarks/benchmarks.md (+ docs/attention-bench/).
 
 Sections: start-up of the command (bench/startup.py), attention layers (tubelet.lab.attention_bench), tubelet vs
-transformers (bench/models.py), fast paths (bench/precision.py), the end-to-end race (bench/race.py), the library
-(bench/library.py), the web server under load (bench/serve_load.py). Each prints ratios against a reference
-measured in the same run. --quick runs small configurations (a smoke run; its numbers mean little).
+transformers (bench/models.py), fast paths (bench/precision.py), the end-to-end race (bench/race.py), the web
+server under load (bench/serve_load.py). (The library, segment rules, memory, preprocessing and tag_default
+benchmarks write their own folders or files; `make bench` runs them after this one.) Each prints ratios against
+a reference measured in the same run. --quick runs small configurations (a smoke run; its numbers mean little).
 
 The whole run takes about an hour on 2 cores, so each finished section is saved at once (runs/bench/, and
 docs/benchmarks/benchmarks.md is rewritten with what is done so far): an interrupted run loses at most the section it
@@ -20,13 +21,13 @@ from pathlib import Path
 
 import torch
 
-from bench import library, models, precision, race, serve_load, startup
+from bench import models, precision, race, serve_load, startup
 from tubelet.atomic import atomic_write_text
 from tubelet.lab import attention_bench as ab
 from tubelet.lab.measure import hardware
 from tubelet.lab.reports import report_dir
 
-SECTIONS = ("startup", "attention", "models", "precision", "race", "library", "serve")
+SECTIONS = ("startup", "attention", "models", "precision", "race", "serve")
 
 
 def attention(quick: bool, out: Path, device: str) -> tuple[str, object]:
@@ -50,11 +51,6 @@ def fast_paths(quick: bool) -> tuple[str, object]:
 def start_up(quick: bool) -> tuple[str, object]:
     md, rows = startup.run(reps=1 if quick else 7)
     return "\n".join(["## Start-up: the command line in a fresh process (`bench/startup.py`)", "", md]), rows
-
-
-def the_library(quick: bool) -> tuple[str, object]:
-    md, rows = library.run(files=2000 if quick else 100_000, index_files=0 if quick else 8)
-    return "\n".join(["## The library: search at 100,000 files, index throughput (`bench/library.py`)", "", md]), rows
 
 
 def the_server(quick: bool) -> tuple[str, object]:
@@ -125,7 +121,6 @@ def main(argv=None):
         "startup": lambda: start_up(args.quick),
         "attention": lambda: attention(args.quick, out, device),
         "models": lambda: model_speed(args.quick),
-        "library": lambda: the_library(args.quick),
         "serve": lambda: the_server(args.quick),
         "precision": lambda: fast_paths(args.quick),
         "race": lambda: the_race(args.quick),

