@@ -1,13 +1,17 @@
-"""The model `tubelet tag` uses when --model is not given: shipped inside the package (tubelet/models/), so it
-works offline."""
+"""The models shipped inside the package (tubelet/models/), so they work offline: `camera-motion` (how the camera
+moves; what `tubelet tag` uses when --model is not given) and `imagenet` (what is in the frames: EfficientNet-Lite0
+with its ImageNet-1k weights). A bundled model's name works wherever a model folder does (`--model imagenet`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "models" / "camera-motion"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+BUNDLED = ("camera-motion", "imagenet")
+BUNDLED_DIR = MODELS_DIR / "camera-motion"  # the default model's folder
 
 
-def bundled_model_path() -> Path | None:
-    """The bundled model's folder, or None when this build ships none."""
-    return BUNDLED_DIR if (BUNDLED_DIR / "config.json").exists() else None
+def bundled_model_path(name: str = "camera-motion") -> Path | None:
+    """A bundled model's folder, or None when this build ships none by that name."""
+    folder = BUNDLED_DIR if name == "camera-motion" else MODELS_DIR / name
+    return folder if name in BUNDLED and (folder / "config.json").exists() else None

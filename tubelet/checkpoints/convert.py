@@ -19,6 +19,7 @@ import torch
 
 from ..constants import VERSION
 from ..modeling.config import VideoTransformerConfig
+from ..modeling.frame_model import FrameModel, FrameModelConfig
 from ..modeling.model import VideoTransformer
 from ..modeling.videomae import VideoMAE, VideoMAEConfig
 from . import hf_timesformer, hf_videomae, hf_vivit
@@ -26,7 +27,11 @@ from .files import CheckpointError, read_json, read_state_dict, resolve, write_c
 from .rename import load_exact
 
 CONVERTERS = {c.MODEL_TYPE: c for c in (hf_videomae, hf_timesformer, hf_vivit)}
-NATIVE = {"VideoTransformer": (VideoTransformer, VideoTransformerConfig), "VideoMAE": (VideoMAE, VideoMAEConfig)}
+NATIVE = {
+    "VideoTransformer": (VideoTransformer, VideoTransformerConfig),
+    "VideoMAE": (VideoMAE, VideoMAEConfig),
+    "FrameModel": (FrameModel, FrameModelConfig),
+}
 SUPPORTED = ", ".join([*CONVERTERS, "tubelet"])
 
 __all__ = ["load_model", "save_pretrained", "hf_architecture", "CheckpointError"]
@@ -72,7 +77,7 @@ def load_model(path_or_id: str | os.PathLike, device: str | torch.device | None 
 def hf_architecture(model: torch.nn.Module) -> str | None:
     """The transformers class that computes exactly what `model` computes, or None."""
     config = getattr(model.config, "encoder", model.config)
-    if config.stem != "linear":
+    if getattr(config, "stem", None) != "linear":  # a conv stem, or a frame model: no transformers class
         return None
     for conv in CONVERTERS.values():
         arch = conv.counterpart(model)

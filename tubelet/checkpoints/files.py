@@ -38,6 +38,11 @@ def resolve(path_or_id: str | os.PathLike) -> Path:
     if p.exists():
         raise CheckpointError(f"{p} is a file; expected a checkpoint folder with config.json")
     name = str(path_or_id)
+    from .bundled import bundled_model_path
+
+    bundled = bundled_model_path(name)  # a bundled model by name: camera-motion, imagenet
+    if bundled is not None:
+        return bundled
     if name.count("/") != 1 or name.startswith((".", "/")):
         raise CheckpointError(f"model folder not found: {name}")
     try:

@@ -34,25 +34,29 @@ def cmd_info(args) -> int:
 
     model = load_model(args.model)
     cfg = model.config.encoder if hasattr(model.config, "encoder") else model.config
+    frame_model = not hasattr(cfg, "grid")  # an image tower per frame: no token grid
     info = {
         "model": args.model,
         "class": type(model).__name__,
         "hf_architecture": hf_architecture(model),
         "params": sum(p.numel() for p in model.parameters()),
-        "grid": list(cfg.grid),
+        "grid": None if frame_model else list(cfg.grid),
         "config": model.config.to_dict(),
         "preprocessor": model.preprocessor,
     }
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    t, h, w = cfg.grid
     print(f"{info['class']} ({info['hf_architecture'] or 'tubelet format'}), {info['params'] / 1e6:.2f}M parameters")
-    print(
-        f"scheme {cfg.scheme}, {cfg.num_frames} frames at {cfg.image_size}px, "
-        f"tubelet {cfg.tubelet_size}x{cfg.patch_size}x{cfg.patch_size} -> grid {t}x{h}x{w} = {t * h * w} tokens; "
-        f"dim {cfg.dim}, depth {cfg.depth}, heads {cfg.heads}"
-    )
+    if frame_model:
+        print(f"image tower {cfg.image.variant} on each of {cfg.num_frames} frames at {cfg.image_size}px, pooled")
+    else:
+        t, h, w = cfg.grid
+        print(
+            f"scheme {cfg.scheme}, {cfg.num_frames} frames at {cfg.image_size}px, "
+            f"tubelet {cfg.tubelet_size}x{cfg.patch_size}x{cfg.patch_size} -> grid {t}x{h}x{w} = {t * h * w} tokens; "
+            f"dim {cfg.dim}, depth {cfg.depth}, heads {cfg.heads}"
+        )
     labels = list(cfg.id2label.values())
     if labels:
         print(f"{len(labels)} labels: {', '.join(labels[:10])}{' ...' if len(labels) > 10 else ''}")

@@ -29,7 +29,7 @@ def auto_batch_size(cfg, most: int = 8, cache_bytes: int | None = None) -> int:
     width, fp32) within the last-level cache, at least 1 and at most `most`. Past the cache, the
     element-wise work (norms, GELU, residual adds) waits on memory and a bigger batch is slower per clip
     (VideoMAE-B 16x224 needs 19 MiB per clip; measured in docs/speed.md); the small bundled model is unaffected."""
-    per_clip = cfg.num_patches * cfg.mlp_dim * 4
+    per_clip = getattr(cfg, "clip_activation_bytes", None) or cfg.num_patches * cfg.mlp_dim * 4
     return max(1, min(most, (cache_bytes or _l3_cache_bytes()) // per_clip))
 
 
@@ -93,7 +93,7 @@ class ModelRunner:
             pass
         elif self.views:
             probs = averaged_probabilities(self.forward, x, self.views).cpu()
-        elif embedding is not None:  # the head reads the pooled features: one pass gives both
+        elif embedding is not None and getattr(self.model, "head_on_pool", True):  # one pass gives both
             probs = self.model.head(embedding.to(self.device)).float().softmax(dim=-1).cpu()
         else:
             probs = self.forward(x).float().softmax(dim=-1).cpu()
