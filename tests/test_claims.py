@@ -24,7 +24,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = json.loads((ROOT / "docs" / "claims.json").read_text())["claims"]
 README = (ROOT / "README.md").read_text()
-NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\d.]*\.\d)")
+# a number of a claim, with its sign when it has one ("+17.2"; a hyphen is a range: "2-6")
+NUMBER = re.compile(r"(?:(?<![\w.])\+)?(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\d.]*\.\d)")
 # what counts as a measured number in prose: a number with a unit of accuracy, time, size or count, or a decimal
 UNITS = r"%|x\b|×|MiB|GiB|MB|GB|ms\b|s\b|min\b|h\b|hours?\b|fps\b|points\b|levels?\b|seeds\b|windows\b|parameters\b"
 MEASURED = re.compile(rf"(?<![\w.])\d[\d,]*(?:(?:\.\d+)?\s?(?:{UNITS})|\.\d+)(?![\d.]*\.\d)")

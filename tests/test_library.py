@@ -112,7 +112,7 @@ def test_search_ranks_and_filters(library):
     one = json.loads(run_cli("search", label, "--db", db, "--format", "json", "--path", "*bikes*").stdout)
     assert all(h["file"].endswith("bikes.mp4") for h in one)
     csv_text = run_cli("search", label, "--db", db, "--format", "csv", "--limit", "2").stdout.splitlines()
-    assert csv_text[0] == "file,start,end,label,score,duration" and len(csv_text) <= 3
+    assert csv_text[0] == "file,start,end,label,score,duration,model" and len(csv_text) <= 3
     none = run_cli("search", "no_such_label", "--db", db)
     assert none.returncode == 0 and "labels in this library:" in none.stderr
 
@@ -129,7 +129,8 @@ def test_stats_and_export(library, tmp_path):
     assert {"file", "duration", "model", "labels", "windows", "segments"} <= set(records[0])  # tag's jsonl
     assert {"shots", "size", "content_hash", "fps", "codec", "indexed_at"} <= set(records[0])  # + the library's
     text = run_cli("library", "export", "--db", db, "--format", "csv").stdout.splitlines()
-    assert text[0] == "file,start,end,label,score,duration" and len(text) - 1 == stats["segments"]
+    assert text[0] == "file,start,end,label,score,duration,model" and len(text) - 1 == stats["segments"]
+    assert records[0]["tracks"][0]["model"] == records[0]["model"] and len(records[0]["tracks"]) == 1
 
 
 def test_incremental_runs(tmp_path, model):
@@ -309,9 +310,32 @@ def test_migrations_from_the_first_schema_keep_the_data(tmp_path):
     con.execute("INSERT INTO files (path, size, mtime_ns, status, indexed_at) VALUES ('/a.mp4', 1, 1, 'ok', 'now')")
     con.close()
     con = libdb.open_library(db)
-    assert libdb.schema_version(con) == libdb.VERSION == 2
+    assert libdb.schema_version(con) == libdb.VERSION == 3
     assert con.execute("SELECT path FROM files").fetchall()[0][0] == "/a.mp4"
     assert con.execute("SELECT name FROM sqlite_master WHERE name = 'segments_by_label'").fetchone()
+
+
+def test_a_one_model_library_of_schema_2_keeps_its_results_under_that_model(tmp_path):
+    db = tmp_path / "v2.db"
+    con = sqlite3.connect(db, isolation_level=None)
+    libdb.migrate(con, target=2)
+    con.execute("INSERT INTO models VALUES (1, 'k', 'camera-motion', 'h', '{}', '0.1')")
+    con.execute(
+        "INSERT INTO files (id, path, size, mtime_ns, model_id, status, indexed_at) "
+        "VALUES (1, '/a', 1, 1, 1, 'ok', 'x')"
+    )
+    con.execute("INSERT INTO windows VALUES (1, 0, 0.0, 2.0, '[]')")
+    con.execute(
+        "INSERT INTO segments (file_id, start, \"end\", duration, label, score) VALUES (1, 0, 2, 2, 'static', 0.9)"
+    )
+    con.execute("INSERT INTO file_labels VALUES (1, 0, 'static', 0.9)")
+    con.close()
+    con = libdb.open_library(db)
+    con.row_factory = None
+    assert con.execute("SELECT * FROM tagged").fetchall() == [(1, 1)]
+    assert con.execute("SELECT model_id, labels, embedding FROM windows").fetchall() == [(1, "[]", None)]
+    assert con.execute("SELECT model_id, label FROM segments").fetchall() == [(1, "static")]
+    assert con.execute("SELECT model_id, label FROM file_labels").fetchall() == [(1, "static")]
 
 
 def test_workers_give_the_same_library(tmp_path, model):
@@ -328,3 +352,39 @@ def test_workers_give_the_same_library(tmp_path, model):
         "f.id = s.file_id ORDER BY f.path, s.start"
     )
     assert rows(tmp_path / "w0.db", query) == rows(tmp_path / "w1.db", query) == rows(tmp_path / "w2.db", query)
+
+
+def test_several_models_decode_once_and_adding_one_tags_only_with_it(tmp_path, model):
+    """Two models in one run store each model's windows, segments, labels and embeddings; a model added later
+    tags the files with that model alone; search, stats and export name the model."""
+    other = save_tiny_model(tmp_path / "other", seed=1)
+    folder = videos_in(tmp_path / "v")
+    db = tmp_path / "lib.db"
+    first = index(folder, "--db", db, "--model", model, "--window", "2")
+    assert first.returncode == 0 and "3 files tagged" in first.stderr
+    added = index(folder, "--db", db, "--model", model, "--model", other, "--window", "2")
+    assert added.returncode == 0 and "3 files tagged" in added.stderr, added.stderr
+    again = index(folder, "--db", db, "--model", model, "--model", other, "--window", "2")
+    assert "0 files tagged" in again.stderr and "3 unchanged" in again.stderr
+    by_model = dict(rows(db, "SELECT m.name, COUNT(*) FROM tagged t JOIN models m ON m.id = t.model_id GROUP BY 1"))
+    assert by_model == {str(model): 3, str(other): 3}
+    per_window = rows(db, "SELECT model_id, COUNT(*), MIN(LENGTH(embedding)) FROM windows GROUP BY model_id")
+    assert len(per_window) == 2 and per_window[0][1] == per_window[1][1] and all(r[2] > 0 for r in per_window)
+    # the first model's results were kept as they were: same segments as a library of that model alone
+    alone = tmp_path / "alone.db"
+    assert index(folder, "--db", alone, "--model", model, "--window", "2").returncode == 0
+    query = (
+        'SELECT f.path, s.start, s."end", s.label, s.score FROM segments s JOIN files f ON f.id = s.file_id '
+        "JOIN models m ON m.id = s.model_id WHERE m.name = ? ORDER BY 1, 2"
+    )
+    assert rows(db, query, str(model)) == rows(alone, query, str(model))
+    stats = json.loads(run_cli("library", "stats", "--db", db, "--json").stdout)
+    assert {m["name"]: m["files"] for m in stats["models"]} == {str(model): 3, str(other): 3}
+    record = json.loads(run_cli("library", "export", "--db", db, "--format", "jsonl").stdout.splitlines()[0])
+    assert [t["model"] for t in record["tracks"]] == [str(model), str(other)]
+    label = record["tracks"][1]["segments"][0]["label"]
+    hits = json.loads(run_cli("search", label, "--db", db, "--model", str(other), "--format", "json").stdout)
+    assert hits and {h["model"] for h in hits} == {str(other)}
+    missing = run_cli("search", label, "--db", db, "--model", "nope")
+    assert missing.returncode == 2 and "not indexed with model 'nope'" in missing.stderr
+    assert str(model) in missing.stderr and len(missing.stderr.strip().splitlines()) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..constants import PRECISIONS
-from .common import UsageError, add_segment_options, default_model, progress_choice, segment_rules
+from .common import UsageError, add_segment_options, progress_choice, segment_rules
 
 
 def _db_option(p):
@@ -23,6 +23,7 @@ def _db(args) -> str:
 def cmd_index(args) -> int:
     import torch
 
+    from ..checkpoints.bundled import BUNDLED, bundled_model_path
     from ..checkpoints.convert import load_model
     from ..library.indexer import IndexJob, run_index
     from ..tag.tagger import Tagger
@@ -40,18 +41,30 @@ def cmd_index(args) -> int:
     from ..library.db import open_library
 
     open_library(_db(args)).close()  # a database that cannot be written fails now, not after loading the model
-    name = args.model or default_model()
+    # default: the bundled models, so the library says how the camera moves and what is in the video
+    names = args.model or [n for n in BUNDLED if bundled_model_path(n)]
+    if not names:
+        raise UsageError("no model is bundled in this version; pass --model FOLDER_OR_HUB_ID")
+    if len(set(names)) != len(names):
+        raise UsageError("each --model may be given once")
     if args.threads:
         torch.set_num_threads(args.threads)
     rules = segment_rules(args)
-    tagger = Tagger(
-        load_model(name),
-        name=str(args.model or "default"),
-        batch_size=args.batch_size,
-        precision=args.precision,
-        rules=rules,
-        shots=not args.no_shots,
-    )
+    taggers = [
+        (
+            Tagger(
+                load_model(name),
+                name=name,
+                batch_size=args.batch_size,
+                precision=args.precision,
+                rules=rules,
+                shots=not args.no_shots,
+                embeddings=True,
+            ),
+            name,
+        )
+        for name in names
+    ]
     job = IndexJob(
         args.inputs,
         _db(args),
@@ -60,12 +73,12 @@ def cmd_index(args) -> int:
         workers=args.workers,
         ray=args.ray,
         ray_ship=args.ray_ship,
-        model=name,
+        models=names,
         retag=args.retag,
         prune=args.prune,
         progress=progress_choice(args),
     )
-    rc, counts = run_index(job, tagger, name)
+    rc, counts = run_index(job, taggers)
     rate = counts.indexed / counts.seconds if counts.seconds else 0.0
     print(
         f"tubelet index: {counts.indexed} files tagged ({counts.windows} windows, {rate:.2f} files/s), "
@@ -86,11 +99,20 @@ def cmd_index(args) -> int:
 
 def cmd_search(args) -> int:
     from ..library.db import open_library
-    from ..library.query import hits_text, labels, search
+    from ..library.query import hits_text, labels, model_names, search
 
     con = open_library(_db(args), read_only=True)
+    if args.model and args.model not in model_names(con):
+        have = ", ".join(model_names(con)) or "none yet"
+        raise UsageError(f"this library was not indexed with model {args.model!r}; it has: {have}")
     hits = search(
-        con, args.label, min_score=args.min_score, min_duration=args.min_duration, path_glob=args.path, limit=args.limit
+        con,
+        args.label,
+        min_score=args.min_score,
+        min_duration=args.min_duration,
+        path_glob=args.path,
+        model=args.model,
+        limit=args.limit,
     )
     if not hits and args.label not in {x["label"] for x in labels(con)}:
         known = ", ".join(x["label"] for x in labels(con)[:20]) or "none yet"
@@ -135,7 +157,12 @@ def add_commands(sub):
     i = sub.add_parser("index", help="tag videos into a library database (incremental, resumable)")
     i.add_argument("inputs", nargs="+", help="files, folders (searched for videos) or glob patterns")
     _db_option(i)
-    i.add_argument("--model", help="checkpoint folder or hub id (default: the bundled model)")
+    i.add_argument(
+        "--model",
+        action="append",
+        help="checkpoint folder, hub id or bundled name; repeat for several models over one decode pass "
+        "(default: both bundled models, camera-motion and imagenet)",
+    )
     i.add_argument("--window", help="seconds per window, or 'file' (default: the model's own window)")
     i.add_argument("--stride", type=float, help="seconds between window starts (default: window / 2)")
     i.add_argument(
@@ -174,6 +201,7 @@ def add_commands(sub):
     s.add_argument("--min-score", type=float, default=0.0)
     s.add_argument("--min-duration", type=float, default=0.0, help="seconds")
     s.add_argument("--path", help="only files whose path matches this glob")
+    s.add_argument("--model", help="only this model's segments (the name `library stats` lists)")
     s.add_argument("--limit", type=int, default=20)
     s.add_argument("--format", choices=("table", "json", "csv"), default="table")
     s.set_defaults(func=cmd_search)

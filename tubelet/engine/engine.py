@@ -54,7 +54,11 @@ class Engine:
 
     @classmethod
     def load(cls, specs: Sequence[ModelSpec], settings: RunSettings, device: str | None = None) -> "Engine":
-        return cls([ModelRunner.load(s, device) for s in specs], settings)
+        windows = [
+            (settings.window if s.window is None else s.window, settings.stride if s.stride is None else s.stride)
+            for s in specs
+        ]
+        return cls([ModelRunner.load(s, device) for s in specs], settings, windows)
 
     def spans(self, info: VideoInfo) -> list[list[Span]]:
         """Each model's windows of a file (the progress bar counts them before any decoding)."""

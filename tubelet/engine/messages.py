@@ -99,6 +99,8 @@ class ModelSpec:
     batch_size: int | None = None
     single_view: bool = False
     embeddings: bool = False
+    window: float | str | None = None  # this model's window and stride in a run of several (None: the run's)
+    stride: float | None = None
 
 
 @dataclass(frozen=True)

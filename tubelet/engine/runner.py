@@ -87,9 +87,12 @@ class ModelRunner:
         """Window frames (T, 3, H, W) uint8 -> one output per window."""
         x = self.pre.normalize(torch.stack([c.to(self.device) for c in clips]))
         embedding = probs = None
-        if self.embeddings:  # the pooled features of the video tower (fp32, the model as trained)
+        if self.embeddings and hasattr(self.model, "forward_with_embedding") and not self.views:
+            logits, embedding = self.model.forward_with_embedding(x)  # a frame model: one pass gives both
+            probs, embedding = logits.float().softmax(dim=-1).cpu(), embedding.float().cpu()
+        elif self.embeddings:  # the pooled features of the video tower (fp32, the model as trained)
             embedding = self.model.pool(self.model.forward_features(x)).float().cpu()
-        if not self.classifies:  # a feature model: embeddings only
+        if not self.classifies or probs is not None:  # a feature model (embeddings only), or done above
             pass
         elif self.views:
             probs = averaged_probabilities(self.forward, x, self.views).cpu()

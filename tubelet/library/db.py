@@ -18,7 +18,8 @@ DEFAULT_DB = "tubelet-library.db"
 ENV_DB = "TUBELET_LIBRARY"
 
 MIGRATIONS = [
-    # 1: files, the models that tagged them, windows, segments, file labels, shots
+    # 1: files, the model that tagged them (files.model_id; since 3 the first of the run's models), windows,
+    # segments, file labels, shots
     """
     CREATE TABLE models (
         id INTEGER PRIMARY KEY,
@@ -72,6 +73,41 @@ MIGRATIONS = [
         segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
         jpeg BLOB NOT NULL
     );
+    """,
+    # 3: several models per file (each model's windows, segments and labels, and which models tagged a file);
+    # each window's embedding (float16, L2-normalised) for similarity search
+    """
+    CREATE TABLE tagged (
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        PRIMARY KEY (file_id, model_id)
+    ) WITHOUT ROWID;
+    INSERT INTO tagged SELECT id, model_id FROM files WHERE status = 'ok' AND model_id IS NOT NULL;
+    CREATE TABLE windows_by_model (
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        idx INTEGER NOT NULL,
+        start REAL NOT NULL, "end" REAL NOT NULL,
+        labels TEXT NOT NULL,
+        embedding BLOB,
+        PRIMARY KEY (file_id, model_id, idx)
+    ) WITHOUT ROWID;
+    INSERT INTO windows_by_model SELECT w.file_id, f.model_id, w.idx, w.start, w."end", w.labels, NULL
+        FROM windows w JOIN files f ON f.id = w.file_id;
+    DROP TABLE windows;
+    ALTER TABLE windows_by_model RENAME TO windows;
+    ALTER TABLE segments ADD COLUMN model_id INTEGER REFERENCES models(id);
+    UPDATE segments SET model_id = (SELECT model_id FROM files WHERE files.id = segments.file_id);
+    CREATE TABLE labels_by_model (
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        rank INTEGER NOT NULL, label TEXT NOT NULL, score REAL NOT NULL,
+        PRIMARY KEY (file_id, model_id, rank)
+    ) WITHOUT ROWID;
+    INSERT INTO labels_by_model SELECT l.file_id, f.model_id, l.rank, l.label, l.score
+        FROM file_labels l JOIN files f ON f.id = l.file_id;
+    DROP TABLE file_labels;
+    ALTER TABLE labels_by_model RENAME TO file_labels;
     """,
 ]
 VERSION = len(MIGRATIONS)

@@ -25,6 +25,7 @@ class Hit:
     duration: float
     segment_id: int
     file_id: int
+    model: str = ""  # the model whose segment this is
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,24 +38,35 @@ def search(
     min_score: float = 0.0,
     min_duration: float = 0.0,
     path_glob: str | None = None,
+    model: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> list[Hit]:
-    """Segments labelled `label`, best score first."""
+    """Segments labelled `label`, best score first (of one model's, when `model` names it)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
     sql = (
-        'SELECT f.path, s.start, s."end", s.label, s.score, s.duration, s.id, f.id AS fid '
+        'SELECT f.path, s.start, s."end", s.label, s.score, s.duration, s.id, f.id AS fid, m.name '
         "FROM segments s INDEXED BY segments_by_label JOIN files f ON f.id = s.file_id "
+        "LEFT JOIN models m ON m.id = s.model_id "
         "WHERE s.label = ? AND s.score >= ? AND s.duration >= ?"
     )
     args: list = [label, min_score, min_duration]
+    if model:
+        sql += " AND m.name = ?"
+        args.append(model)
     if path_glob:
         sql += " AND f.path GLOB ?"
         args.append(path_glob if path_glob.startswith(("/", "*")) else f"*{path_glob}")
     sql += " ORDER BY s.score DESC, s.id LIMIT ? OFFSET ?"
     args += [limit, offset]
-    return [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in con.execute(sql, args)]
+    return [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] or "") for r in con.execute(sql, args)]
+
+
+def model_names(con: sqlite3.Connection) -> list[str]:
+    """The models whose results the library holds, first indexed first."""
+    rows = con.execute("SELECT DISTINCT m.name FROM tagged t JOIN models m ON m.id = t.model_id ORDER BY m.id")
+    return [r[0] for r in rows]
 
 
 def labels(con: sqlite3.Connection) -> list[dict]:
@@ -69,9 +81,9 @@ def stats(con: sqlite3.Connection) -> dict:
         "COALESCE(SUM(size), 0) AS bytes, SUM(status = 'error') AS errors FROM files"
     ).fetchone()
     models = con.execute(
-        "SELECT m.name, m.weights_hash, m.settings, COUNT(f.id) AS files FROM models m "
-        "LEFT JOIN files f ON f.model_id = m.id AND f.status = 'ok' GROUP BY m.id "
-        "ORDER BY files DESC"
+        "SELECT m.name, m.weights_hash, m.settings, COUNT(t.file_id) AS files, "
+        "(SELECT COUNT(*) FROM segments s WHERE s.model_id = m.id) AS segments FROM models m "
+        "LEFT JOIN tagged t ON t.model_id = m.id GROUP BY m.id ORDER BY files DESC, m.id"
     ).fetchall()
     errors = con.execute("SELECT path, error FROM files WHERE status = 'error' ORDER BY path").fetchall()
     return {
@@ -87,6 +99,7 @@ def stats(con: sqlite3.Connection) -> dict:
                 "weights_hash": m["weights_hash"],
                 "settings": json.loads(m["settings"]),
                 "files": m["files"],
+                "segments": m["segments"],
             }
             for m in models
         ],
@@ -101,7 +114,8 @@ def format_stats(s: dict) -> str:
     ]
     for m in s["models"]:
         lines.append(
-            f"model {m['name']} ({m['weights_hash']}): {m['files']} files; window {m['settings']['window']}"
+            f"model {m['name']} ({m['weights_hash']}): {m['files']} files, {m['segments']} segments; "
+            f"window {m['settings']['window']}"
             f", shots {m['settings']['shots']}"
         )
     if s["labels"]:
@@ -111,37 +125,54 @@ def format_stats(s: dict) -> str:
     return "\n".join(lines)
 
 
+def _track(con: sqlite3.Connection, file_id: int, model_id: int, name: str) -> dict:
+    """One model's results for a file, in the shape `tag --format jsonl` writes."""
+    args = (file_id, model_id)
+    return {
+        "model": name,
+        "labels": [
+            {"label": r["label"], "score": r["score"]}
+            for r in con.execute(
+                "SELECT label, score FROM file_labels WHERE file_id = ? AND model_id = ? ORDER BY rank", args
+            )
+        ],
+        "windows": [
+            {"start": w["start"], "end": w["end"], "labels": json.loads(w["labels"])}
+            for w in con.execute(
+                'SELECT start, "end", labels FROM windows WHERE file_id = ? AND model_id = ? ORDER BY idx', args
+            )
+        ],
+        "segments": [
+            {"start": s["start"], "end": s["end"], "label": s["label"], "score": s["score"], "id": s["id"]}
+            for s in con.execute(
+                'SELECT id, start, "end", label, score FROM segments WHERE file_id = ? AND model_id = ? ORDER BY start',
+                args,
+            )
+        ],
+    }
+
+
 def file_record(con: sqlite3.Connection, file_id: int) -> dict | None:
-    """One file as `tag --format jsonl` writes it, plus the library's fields."""
-    f = con.execute(
-        "SELECT f.*, m.name AS model FROM files f LEFT JOIN models m ON m.id = f.model_id WHERE f.id = ?", (file_id,)
-    ).fetchone()
+    """One file as `tag --format jsonl` writes it (the first model's results at the top level, as one model's
+    run gives them), every model's in `tracks`, plus the library's fields."""
+    f = con.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
     if f is None:
         return None
-    windows = [
-        {"start": w["start"], "end": w["end"], "labels": json.loads(w["labels"])}
-        for w in con.execute('SELECT start, "end", labels FROM windows WHERE file_id = ? ORDER BY idx', (file_id,))
-    ]
-    segments = [
-        {"start": s["start"], "end": s["end"], "label": s["label"], "score": s["score"], "id": s["id"]}
-        for s in con.execute(
-            'SELECT id, start, "end", label, score FROM segments WHERE file_id = ? ORDER BY start', (file_id,)
-        )
-    ]
+    models = con.execute(
+        "SELECT m.id, m.name FROM tagged t JOIN models m ON m.id = t.model_id WHERE t.file_id = ? ORDER BY m.id",
+        (file_id,),
+    ).fetchall()
+    tracks = [_track(con, file_id, m["id"], m["name"]) for m in models]
+    first = tracks[0] if tracks else {"model": None, "labels": [], "windows": [], "segments": []}
     return {
         "file": f["path"],
         "duration": f["duration"],
-        "model": f["model"],
-        "labels": [
-            {"label": r["label"], "score": r["score"]}
-            for r in con.execute("SELECT label, score FROM file_labels WHERE file_id = ? ORDER BY rank", (file_id,))
-        ],
-        "windows": windows,
-        "segments": segments,
+        **first,
         "shots": [
             {"start": r["start"], "end": r["end"]}
             for r in con.execute('SELECT start, "end" FROM shots WHERE file_id = ? ORDER BY idx', (file_id,))
         ],
+        "tracks": tracks,
         "id": f["id"],
         "size": f["size"],
         "mtime_ns": f["mtime_ns"],
@@ -167,13 +198,14 @@ def export(con: sqlite3.Connection, fmt: str, out) -> int:
     if fmt != "csv":
         raise ValueError("export formats: jsonl, csv")
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["file", "start", "end", "label", "score", "duration"])
+    w.writerow(["file", "start", "end", "label", "score", "duration", "model"])
     n = 0
     for row in con.execute(
-        'SELECT f.path, s.start, s."end", s.label, s.score, s.duration FROM segments s '
-        "JOIN files f ON f.id = s.file_id WHERE f.status = 'ok' ORDER BY f.path, s.start"
+        'SELECT f.path, s.start, s."end", s.label, s.score, s.duration, m.name FROM segments s '
+        "JOIN files f ON f.id = s.file_id LEFT JOIN models m ON m.id = s.model_id WHERE f.status = 'ok' "
+        "ORDER BY f.path, s.model_id, s.start"
     ):
-        w.writerow([row[0], f"{row[1]:.3f}", f"{row[2]:.3f}", row[3], f"{row[4]:.6f}", f"{row[5]:.3f}"])
+        w.writerow([row[0], f"{row[1]:.3f}", f"{row[2]:.3f}", row[3], f"{row[4]:.6f}", f"{row[5]:.3f}", row[6]])
         n += 1
     return n
 
@@ -184,13 +216,19 @@ def hits_text(hits: list[Hit], fmt: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["file", "start", "end", "label", "score", "duration"])
+        w.writerow(["file", "start", "end", "label", "score", "duration", "model"])
         for h in hits:
-            w.writerow([h.file, f"{h.start:.3f}", f"{h.end:.3f}", h.label, f"{h.score:.6f}", f"{h.duration:.3f}"])
+            w.writerow(
+                [h.file, f"{h.start:.3f}", f"{h.end:.3f}", h.label, f"{h.score:.6f}", f"{h.duration:.3f}", h.model]
+            )
         return buf.getvalue()
     width = max([len(h.file) for h in hits] + [4])
-    lines = [f"{'file':<{width}}  {'start':>8}  {'end':>8}  {'score':>6}  label"]
-    lines += [f"{h.file:<{width}}  {h.start:8.2f}  {h.end:8.2f}  {h.score:6.1%}  {h.label}" for h in hits]
+    label_width = max([len(h.label) for h in hits] + [5])
+    lines = [f"{'file':<{width}}  {'start':>8}  {'end':>8}  {'score':>6}  {'label':<{label_width}}  model"]
+    lines += [
+        f"{h.file:<{width}}  {h.start:8.2f}  {h.end:8.2f}  {h.score:6.1%}  {h.label:<{label_width}}  {h.model}"
+        for h in hits
+    ]
     return "\n".join(lines) + "\n"
 
 

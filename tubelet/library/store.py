@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 from ..tag.results import TagResult
 
@@ -74,6 +75,14 @@ def known_files(con: sqlite3.Connection) -> dict[str, sqlite3.Row]:
     return {r["path"]: r for r in rows}
 
 
+def tagged_by(con: sqlite3.Connection) -> dict[int, set[int]]:
+    """file id -> the ids of the models whose results the library holds for it."""
+    out: dict[int, set[int]] = {}
+    for file_id, model in con.execute("SELECT file_id, model_id FROM tagged"):
+        out.setdefault(file_id, set()).add(model)
+    return out
+
+
 def _upsert_file(
     con, stat: FileStat, digest: str | None, model: int | None, status: str, error: str | None, info=None
 ) -> int:
@@ -88,45 +97,90 @@ def _upsert_file(
         "indexed_at = excluded.indexed_at RETURNING id",
         (stat.path, stat.size, stat.mtime_ns, digest, *meta, model, status, error, now()),
     ).fetchone()
-    file_id = row["id"]
-    for table in ("windows", "segments", "file_labels", "shots"):  # thumbnails go with their segments
-        con.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
-    return file_id
+    return row["id"]
 
 
-def save_result(con: sqlite3.Connection, stat: FileStat, digest: str, model: int, result: TagResult):
-    """Everything about one tagged file, in one transaction."""
+def _forget(con, file_id: int, models: Sequence[int] | None):
+    """Drop a file's results: of these models, or (None) of every model, its shots included."""
+    if models is None:
+        for table in ("windows", "segments", "file_labels", "shots", "tagged"):  # thumbnails go with segments
+            con.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
+        return
+    for table in ("windows", "segments", "file_labels", "tagged"):
+        con.executemany(f"DELETE FROM {table} WHERE file_id = ? AND model_id = ?", [(file_id, m) for m in models])
+
+
+@dataclass
+class ModelResult:
+    """One model's results for one file, as the library stores them."""
+
+    model_id: int
+    result: TagResult
+    replaces: tuple[int, ...] = ()  # earlier models of the same name whose results these replace (--retag)
+
+
+def _embedding_blob(result: TagResult, i: int) -> bytes | None:
+    if result.embeddings is None:
+        return None
+    return (
+        result.embeddings[i].float().div(result.embeddings[i].float().norm().clamp_min(1e-12)).half().numpy().tobytes()
+    )
+
+
+def _save_model(con, file_id: int, m: ModelResult):
+    result = m.result
+    con.executemany(
+        'INSERT INTO windows (file_id, model_id, idx, start, "end", labels, embedding) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [
+            (
+                file_id,
+                m.model_id,
+                i,
+                w.start,
+                w.end,
+                json.dumps([x.to_json() for x in w.labels]),
+                _embedding_blob(result, i),
+            )
+            for i, w in enumerate(result.windows)
+        ],
+    )
+    con.executemany(
+        "INSERT INTO file_labels (file_id, model_id, rank, label, score) VALUES (?, ?, ?, ?, ?)",
+        [(file_id, m.model_id, i, x.label, x.score) for i, x in enumerate(result.labels)],
+    )
+    centres = [w.centre for w in result.windows]
+    for s in result.segments:
+        cur = con.execute(
+            'INSERT INTO segments (file_id, model_id, start, "end", duration, label, score) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (file_id, m.model_id, s.start, s.end, round(s.end - s.start, 3), s.label, s.score),
+        )
+        middle = (s.start + s.end) / 2
+        nearest = min(range(len(centres)), key=lambda i: abs(centres[i] - middle)) if centres else None
+        if nearest in result.thumbnails:
+            con.execute(
+                "INSERT INTO thumbnails (segment_id, jpeg) VALUES (?, ?)", (cur.lastrowid, result.thumbnails[nearest])
+            )
+    con.execute("INSERT INTO tagged (file_id, model_id) VALUES (?, ?)", (file_id, m.model_id))
+
+
+def save_result(
+    con: sqlite3.Connection, stat: FileStat, digest: str, results: Sequence[ModelResult], fresh: bool = True
+):
+    """Everything one run learnt about one file, in one transaction. `fresh` (a new or changed file): every
+    model's old results go; else (models added to a file the library has) only the rows these models replace."""
     con.execute("BEGIN IMMEDIATE")
     try:
-        file_id = _upsert_file(con, stat, digest, model, "ok", None, result.info)
-        con.executemany(
-            'INSERT INTO windows (file_id, idx, start, "end", labels) VALUES (?, ?, ?, ?, ?)',
-            [
-                (file_id, i, w.start, w.end, json.dumps([x.to_json() for x in w.labels]))
-                for i, w in enumerate(result.windows)
-            ],
-        )
-        con.executemany(
-            "INSERT INTO file_labels (file_id, rank, label, score) VALUES (?, ?, ?, ?)",
-            [(file_id, i, x.label, x.score) for i, x in enumerate(result.labels)],
-        )
-        con.executemany(
-            'INSERT INTO shots (file_id, idx, start, "end") VALUES (?, ?, ?, ?)',
-            [(file_id, i, s.start, s.end) for i, s in enumerate(result.shots or [])],
-        )
-        centres = [w.centre for w in result.windows]
-        for s in result.segments:
-            cur = con.execute(
-                'INSERT INTO segments (file_id, start, "end", duration, label, score) VALUES (?, ?, ?, ?, ?, ?)',
-                (file_id, s.start, s.end, round(s.end - s.start, 3), s.label, s.score),
+        first = results[0]
+        file_id = _upsert_file(con, stat, digest, first.model_id, "ok", None, first.result.info)
+        _forget(con, file_id, None if fresh else [x for m in results for x in (m.model_id, *m.replaces)])
+        if fresh or not con.execute("SELECT 1 FROM shots WHERE file_id = ?", (file_id,)).fetchone():
+            con.executemany(
+                'INSERT INTO shots (file_id, idx, start, "end") VALUES (?, ?, ?, ?)',
+                [(file_id, i, s.start, s.end) for i, s in enumerate(first.result.shots or [])],
             )
-            middle = (s.start + s.end) / 2
-            nearest = min(range(len(centres)), key=lambda i: abs(centres[i] - middle)) if centres else None
-            if nearest in result.thumbnails:
-                con.execute(
-                    "INSERT INTO thumbnails (segment_id, jpeg) VALUES (?, ?)",
-                    (cur.lastrowid, result.thumbnails[nearest]),
-                )
+        for m in results:
+            _save_model(con, file_id, m)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -137,7 +191,7 @@ def save_error(con: sqlite3.Connection, stat: FileStat, message: str, model: int
     """A file that could not be tagged: recorded (and reported at the end), its old results dropped."""
     con.execute("BEGIN IMMEDIATE")
     try:
-        _upsert_file(con, stat, None, model, "error", message)
+        _forget(con, _upsert_file(con, stat, None, model, "error", message), None)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

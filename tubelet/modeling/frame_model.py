@@ -82,8 +82,17 @@ class FrameModel(nn.Module):
         """(B, T, D) -> (B, D): mean of the L2-normalised frame features, normalised again."""
         return F.normalize(F.normalize(features, dim=-1).mean(dim=1), dim=-1)
 
+    def _logits(self, frame_probs: torch.Tensor, b: int) -> torch.Tensor:
+        mean = rearrange(frame_probs, "(b t) l -> b t l", b=b).mean(dim=1)
+        return mean.clamp_min(1e-30).log()
+
     def forward(self, video: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) -> (B, L) logits: the log of the mean frame probability, so softmax gives that mean."""
+        return self._logits(self.tower(self._frames(video)).float().softmax(dim=-1), video.shape[0])
+
+    def forward_with_embedding(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits and embedding from one pass of the tower over the frames."""
         b = video.shape[0]
-        probs = self.tower(self._frames(video)).float().softmax(dim=-1)
-        return rearrange(probs, "(b t) l -> b t l", b=b).mean(dim=1).clamp_min(1e-30).log()
+        pooled = self.tower.forward_head(self.tower.forward_features(self._frames(video)), pre_logits=True)
+        probs = self.tower.classifier(pooled).float().softmax(dim=-1)
+        return self._logits(probs, b), self.pool(rearrange(pooled, "(b t) d -> b t d", b=b))

@@ -65,10 +65,10 @@ class Tagger:
             "single_view": self.single_view,
         }
 
-    def spec(self, model: str) -> ModelSpec:
+    def spec(self, model: str, window: float | str | None = None, stride: float | None = None) -> ModelSpec:
         """How a Ray actor loads this tagger's model again (`model`: its folder or hub id)."""
         r = self.runner
-        return ModelSpec(model, self.name, r.precision, r.batch_size, self.single_view, r.embeddings)
+        return ModelSpec(model, self.name, r.precision, r.batch_size, self.single_view, r.embeddings, window, stride)
 
     def engine(
         self, window: float | str | None = None, stride: float | None = None, thumbnails: bool = False
