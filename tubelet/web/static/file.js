@@ -2,7 +2,7 @@
 // library's video page and the report `tag --format html` writes.
 import { clock, el, percent } from './dom.js';
 import { labelColours } from './palette.js';
-import { drawTimeline } from './timeline.js';
+import { drawTimeline, seriesFromWindows } from './timeline.js';
 
 export function showFile(doc, series, video) {
   const colour = labelColours([...doc.labels.map(x => x.label), ...doc.segments.map(s => s.label)]);
@@ -45,4 +45,27 @@ export function showFile(doc, series, video) {
     timeline.setTime(t);
     rows.forEach(r => r.classList.toggle('current', t >= +r.dataset.start && t < +r.dataset.end));
   });
+}
+
+// Another model's results for the same file (the library holds one track per model): a card with its own
+// timeline, whole-file labels as the legend, the same player and playhead.
+export function showTrack(parent, track, doc, video) {
+  const top = track.labels.slice(0, 5);
+  const colour = labelColours([...top.map(x => x.label), ...track.segments.map(s => s.label)]);
+  const card = el('figure', {class: 'card track', 'data-model': track.model});
+  card.appendChild(el('h2', {}, `Timeline · ${track.model}`));
+  const svg = card.appendChild(document.createElementNS('http://www.w3.org/2000/svg', 'svg'));
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', `${track.model}: label scores over time`);
+  const legend = card.appendChild(el('figcaption', {class: 'legend'}));
+  for (const x of top) {
+    const item = el('span');
+    item.append(el('i', {class: 'swatch', style: `background:${colour(x.label)}`}), `${x.label} ${percent(x.score, 0)}`);
+    legend.appendChild(item);
+  }
+  parent.appendChild(card);
+  const seek = t => { video.currentTime = t; video.play().catch(() => {}); };
+  const timeline = drawTimeline(svg, {duration: doc.duration, segments: track.segments, windows: track.windows,
+    series: seriesFromWindows(track.windows, top.map(x => x.label)), shots: doc.shots}, colour, seek);
+  video.addEventListener('timeupdate', () => timeline.setTime(video.currentTime));
 }

@@ -58,7 +58,7 @@ export function drawTimeline(svg, data, colour, onSeek) {
     add('line', {x1: x(s.start), x2: x(s.start), y1: PLOT_T, y2: top + ph, stroke: '#d00', 'stroke-dasharray': '4 3'});
   }
   const head = add('line', {x1: PLOT_L, x2: PLOT_L, y1: PLOT_T, y2: top + ph, stroke: '#000', 'stroke-width': 1.5,
-    id: 'playhead'});
+    class: 'playhead'});
   svg.addEventListener('click', ev => {
     const box = svg.getBoundingClientRect(), at = (ev.clientX - box.left) * VIEW_W / box.width;
     onSeek(Math.min(data.duration, Math.max(0, (at - PLOT_L) / pw * data.duration)));
