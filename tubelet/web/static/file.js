@@ -54,7 +54,8 @@ export function showTrack(parent, track, doc, video) {
   const colour = labelColours([...top.map(x => x.label), ...track.segments.map(s => s.label)]);
   const card = el('figure', {class: 'card track', 'data-model': track.model});
   card.appendChild(el('h2', {}, `Timeline · ${track.model}`));
-  const svg = card.appendChild(document.createElementNS('http://www.w3.org/2000/svg', 'svg'));
+  // the SVG namespace read off the page's first timeline (the single-file report holds no URL at all)
+  const svg = card.appendChild(document.createElementNS(document.getElementById('plot').namespaceURI, 'svg'));
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', `${track.model}: label scores over time`);
   const legend = card.appendChild(el('figcaption', {class: 'legend'}));
