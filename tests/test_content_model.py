@@ -175,3 +175,31 @@ def test_window_labels_are_the_mean_of_frame_probabilities_and_the_embedding_is_
     assert torch.allclose(out.embedding, F.normalize(feats.mean(0), dim=0), atol=1e-6)
     assert math.isclose(float(out.embedding.norm()), 1.0, rel_tol=1e-5)
     assert torch.allclose(ModelRunner(model, "imagenet").run([frames])[0].probs, out.probs, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "suffix, codec, pix_fmt, size",
+    [
+        (".mkv", "ffv1", "gray", (61, 37)),
+        (".mp4", "libx264", "yuv420p10le", (64, 48)),
+        (".mp4", "libx264", "yuv420p", (24, 40)),
+    ],
+    ids=["grayscale-odd-size", "10-bit", "tiny-portrait"],
+)
+def test_hard_files_are_tagged_by_the_content_model(tmp_path, suffix, codec, pix_fmt, size):
+    from videos import write_video
+
+    video = write_video(tmp_path / f"v{suffix}", n=30, w=size[0], h=size[1], codec=codec, pix_fmt=pix_fmt)
+    r = run_cli("tag", video, "--model", "imagenet", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["windows"] and 0 < out["labels"][0]["score"] <= 1
+
+
+@pytest.mark.parametrize("kind, message", [("one-frame", "a single frame"), ("audio", "no video stream (audio only)")])
+def test_files_it_cannot_tag_get_one_line(tmp_path, kind, message):
+    from videos import write_audio_only, write_video
+
+    video = write_video(tmp_path / "one.mp4", n=1) if kind == "one-frame" else write_audio_only(tmp_path / "a.mp4")
+    r = run_cli("tag", video, "--model", "imagenet")
+    assert r.returncode != 0 and message in r.stderr and r.stderr.count("\n") == 1, r.stderr
