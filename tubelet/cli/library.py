@@ -99,7 +99,7 @@ def cmd_index(args) -> int:
 
 def cmd_search(args) -> int:
     from ..library.db import open_library
-    from ..library.query import hits_text, labels, model_names, search
+    from ..library.query import hits_text, labels, labels_for, model_names, search
 
     con = open_library(_db(args), read_only=True)
     if args.model and args.model not in model_names(con):
@@ -107,7 +107,7 @@ def cmd_search(args) -> int:
         raise UsageError(f"this library was not indexed with model {args.model!r}; it has: {have}")
     hits = search(
         con,
-        args.label,
+        labels_for(con, args.label),  # the label itself, or every label under a general word ("dog")
         min_score=args.min_score,
         min_duration=args.min_duration,
         path_glob=args.path,

@@ -33,7 +33,7 @@ class Hit:
 
 def search(
     con: sqlite3.Connection,
-    label: str,
+    label: str | list[str],
     *,
     min_score: float = 0.0,
     min_duration: float = 0.0,
@@ -42,16 +42,20 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> list[Hit]:
-    """Segments labelled `label`, best score first (of one model's, when `model` names it)."""
+    """Segments labelled `label` (or any of a list of labels), best score first (of one model's, when `model`
+    names it)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+    wanted = [label] if isinstance(label, str) else list(label)
+    if not wanted:
+        return []
     sql = (
         'SELECT f.path, s.start, s."end", s.label, s.score, s.duration, s.id, f.id AS fid, m.name '
         "FROM segments s INDEXED BY segments_by_label JOIN files f ON f.id = s.file_id "
         "LEFT JOIN models m ON m.id = s.model_id "
-        "WHERE s.label = ? AND s.score >= ? AND s.duration >= ?"
+        f"WHERE s.label IN ({', '.join('?' * len(wanted))}) AND s.score >= ? AND s.duration >= ?"
     )
-    args: list = [label, min_score, min_duration]
+    args: list = [*wanted, min_score, min_duration]
     if model:
         sql += " AND m.name = ?"
         args.append(model)
@@ -61,6 +65,14 @@ def search(
     sql += " ORDER BY s.score DESC, s.id LIMIT ? OFFSET ?"
     args += [limit, offset]
     return [Hit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] or "") for r in con.execute(sql, args)]
+
+
+def labels_for(con: sqlite3.Connection, word: str) -> list[str]:
+    """The labels a searched word names in this library: itself, or (models with a word list) every label under
+    it ("dog" -> the breeds); see library/words.py."""
+    from .words import labels_named
+
+    return labels_named(word, model_names(con), {x["label"] for x in labels(con)})
 
 
 def model_names(con: sqlite3.Connection) -> list[str]:

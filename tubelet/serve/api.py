@@ -47,6 +47,14 @@ async def api_labels(con: Library):
     return query.labels(con)
 
 
+@router.get("/api/words")
+async def api_words(con: Library):
+    """General words that name several of the library's labels ("dog", "vehicle"), for search suggestions."""
+    from ..library.words import vocabulary
+
+    return vocabulary(query.model_names(con), {x["label"] for x in query.labels(con)})
+
+
 @router.get("/api/search")
 async def api_search(
     con: Library,
@@ -57,10 +65,15 @@ async def api_search(
     limit: int = Query(20, ge=1, le=MAX_RESULTS),
     offset: int = Query(0, ge=0, le=100_000),
 ):
+    named = query.labels_for(con, label)  # the label itself, or every label under a general word
     hits = query.search(
-        con, label, min_score=min_score, min_duration=min_duration, path_glob=path, limit=limit, offset=offset
+        con, named, min_score=min_score, min_duration=min_duration, path_glob=path, limit=limit, offset=offset
     )
-    return {"label": label, "hits": [{**h.to_dict(), **urls(h.file_id, h.start, h.segment_id)} for h in hits]}
+    return {
+        "label": label,
+        "labels": named,
+        "hits": [{**h.to_dict(), **urls(h.file_id, h.start, h.segment_id)} for h in hits],
+    }
 
 
 @router.get("/api/files/{file_id}")

@@ -1,9 +1,11 @@
 // The library's search page: label suggestions, filters, thumbnails that open the video at the segment.
 import { api, clock, el } from './dom.js';
 
-api('/api/labels').then(list => {
+api('/api/labels').then(async list => {
   const options = document.getElementById('labels');
   list.forEach(x => options.appendChild(el('option', {value: x.label}, `${x.segments} segments`)));
+  // general words ("dog", "vehicle") that name several labels, from the models' word lists
+  (await api('/api/words')).forEach(x => options.appendChild(el('option', {value: x.word}, `${x.labels} labels`)));
 });
 
 const field = name => document.getElementById(name);
@@ -17,7 +19,8 @@ async function search(ev) {
   const box = field('results');
   box.replaceChildren();
   const res = await api('/api/search?' + q);
-  field('summary').textContent = `${res.hits.length} segments labelled ${res.label}`;
+  const under = res.labels.length > 1 ? ` (${res.labels.length} labels under it)` : '';
+  field('summary').textContent = `${res.hits.length} segments labelled ${res.label}${under}`;
   field('empty').textContent = res.hits.length ? '' : 'nothing found';
   for (const h of res.hits) {
     const a = el('a', {class: 'hit', href: h.page_url});
