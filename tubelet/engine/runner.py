@@ -88,7 +88,8 @@ class ModelRunner:
         x = self.pre.normalize(torch.stack([c.to(self.device) for c in clips]))
         embedding = probs = None
         if self.embeddings and hasattr(self.model, "forward_with_embedding") and not self.views:
-            logits, embedding = self.model.forward_with_embedding(x)  # a frame model: one pass gives both
+            # a frame model: one pass gives both (through the inference copy when the precision is fp32)
+            logits, embedding = getattr(self.forward, "forward_with_embedding", self.model.forward_with_embedding)(x)
             probs, embedding = logits.float().softmax(dim=-1).cpu(), embedding.float().cpu()
         elif self.embeddings:  # the pooled features of the video tower (fp32, the model as trained)
             embedding = self.model.pool(self.model.forward_features(x)).float().cpu()

@@ -70,7 +70,9 @@ class SameConv2d(nn.Conv2d):
         for size, k, s in zip(x.shape[-1:-3:-1], self.kernel_size[::-1], self.stride[::-1], strict=True):
             total = max((math.ceil(size / s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
-        return super().forward(F.pad(x, pads) if any(pads) else x)
+        if pads[0] == pads[1] and pads[2] == pads[3]:  # symmetric: the convolution pads itself, no copy
+            return F.conv2d(x, self.weight, self.bias, self.stride, (pads[2], pads[0]), self.dilation, self.groups)
+        return super().forward(F.pad(x, pads))
 
 
 class ConvBN(nn.Sequential):
@@ -82,6 +84,19 @@ class ConvBN(nn.Sequential):
         self.bn = nn.BatchNorm2d(c_out, eps=eps)
         if act:
             self.act = nn.ReLU6()
+
+    def fuse_for_inference(self) -> None:
+        """Fold the (eval-mode) batch norm into the convolution, in place: a per-channel affine map, so the
+        same function up to float rounding, one pass over memory fewer (tag/precision.inference_copy)."""
+        if isinstance(self.bn, nn.Identity):
+            return
+        scale = self.bn.weight / torch.sqrt(self.bn.running_var + self.bn.eps)
+        with torch.no_grad():
+            self.conv.weight.mul_(scale.view(-1, 1, 1, 1))
+            self.conv.bias = nn.Parameter(self.bn.bias - self.bn.running_mean * scale)
+        self.bn = nn.Identity()
+        if hasattr(self, "act"):
+            self.act = nn.ReLU6(inplace=True)
 
 
 class InvertedResidual(nn.Module):
@@ -122,6 +137,8 @@ class EfficientNetLite(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) normalized images -> (B, 1280, H/32, W/32)."""
+        if self.stem.conv.weight.is_contiguous(memory_format=torch.channels_last):  # an inference copy
+            x = x.contiguous(memory_format=torch.channels_last)
         return self.head(self.blocks(self.stem(x)))
 
     def forward_head(self, features: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:

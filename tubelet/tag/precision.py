@@ -30,12 +30,21 @@ def inference_copy(model: nn.Module) -> nn.Module:
     (eval-mode BatchNorm is a per-channel affine map), ReLUs in place, and the conv weights in channels-last
     layout, which oneDNN's 3-D convolutions run faster in (measured in docs/speed.md; bench/tag_default.py
     times the end-to-end effect).
-    A model without a conv stem has nothing to rewrite and is returned as it is (no copy)."""
+    Image towers (the frame models' EfficientNet): every conv + batch norm pair folded the same way
+    (`fuse_for_inference`), ReLU6 in place, weights channels-last (2-D convolutions, depthwise ones above all, run
+    several times faster in that layout on oneDNN; bench/content_speed.py).
+    A model with nothing to rewrite is returned as it is (no copy)."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-    if not any(isinstance(m, ConvStem) for m in model.modules()):
+    fusable = any(hasattr(m, "fuse_for_inference") for m in model.modules())
+    if not fusable and not any(isinstance(m, ConvStem) for m in model.modules()):
         return model.eval()
     model = copy.deepcopy(model).eval()
+    if fusable:
+        for m in model.modules():
+            if hasattr(m, "fuse_for_inference"):
+                m.fuse_for_inference()
+        model.to(memory_format=torch.channels_last)
     for stem in (m for m in model.modules() if isinstance(m, ConvStem)):
         layers, fused = list(stem.layers), []
         while layers:
