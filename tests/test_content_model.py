@@ -215,3 +215,15 @@ def test_files_it_cannot_tag_get_one_line(tmp_path, kind, message):
     video = write_video(tmp_path / "one.mp4", n=1) if kind == "one-frame" else write_audio_only(tmp_path / "a.mp4")
     r = run_cli("tag", video, "--model", "imagenet")
     assert r.returncode != 0 and message in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_eval_scores_the_content_model_on_labelled_clips(tmp_path):
+    still_video(tmp_path / "coffee.mp4", photo("coffee"))
+    still_video(tmp_path / "cat.mp4", photo("chelsea"))
+    (tmp_path / "test.csv").write_text("path,label\ncoffee.mp4,espresso\ncat.mp4,tabby\n")
+    r = run_cli("eval", tmp_path / "test.csv", "--model", "imagenet")
+    assert r.returncode == 0, r.stderr
+    assert "top5 1.0000  (2 clips)" in r.stdout
+    rows = [line.split() for line in r.stdout.splitlines() if line.strip().startswith("espresso")]
+    assert rows and rows[0][-1] == "1"  # the coffee clip is called espresso; the table lists only labels in play
+    assert len(r.stdout.splitlines()) < 10

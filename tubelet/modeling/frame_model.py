@@ -44,6 +44,7 @@ class FrameModelConfig:
     image_size = property(lambda self: self.image.image_size)
     num_labels = property(lambda self: self.image.num_labels)
     id2label = property(lambda self: self.image.id2label)
+    label2id = property(lambda self: {v: k for k, v in self.image.id2label.items()})
 
     @property
     def clip_activation_bytes(self) -> int:

@@ -62,12 +62,16 @@ def evaluate_model(
 
 
 def format_confusion(metrics: Metrics, labels: list[str]) -> str:
-    width = max(len(x) for x in labels)
-    short = [x[:6] for x in labels]
+    """The confusion matrix as text; with many labels (an ImageNet model), only those that occur as truth or as
+    a prediction."""
+    keep = list(range(len(labels)))
+    if len(labels) > 30:
+        keep = [i for i in keep if sum(metrics.confusion[i]) or sum(row[i] for row in metrics.confusion)]
+    width = max(len(labels[i]) for i in keep)
     lines = [
         f"test: top1 {metrics.top1:.4f}  top5 {metrics.top5:.4f}  ({metrics.clips} clips)",
-        " " * (width + 2) + " ".join(f"{s:>6}" for s in short),
+        " " * (width + 2) + " ".join(f"{labels[i][:6]:>6}" for i in keep),
     ]
-    for label, row in zip(labels, metrics.confusion, strict=True):
-        lines.append(f"{label:>{width}}  " + " ".join(f"{v:>6}" for v in row))
+    for i in keep:
+        lines.append(f"{labels[i]:>{width}}  " + " ".join(f"{metrics.confusion[i][j]:>6}" for j in keep))
     return "\n".join(lines)
