@@ -9,7 +9,7 @@ from conftest import run_cli
 from test_content_model import photo, still_video
 
 from tubelet.checkpoints.bundled import bundled_model_path
-from tubelet.library.words import _index, labels_named, vocabulary
+from tubelet.library.words import labels_named, vocabulary, word_index
 
 FOLDER = str(bundled_model_path("imagenet"))
 LABELS = set(json.loads((bundled_model_path("imagenet") / "config.json").read_text())["tubelet_config"]
@@ -27,7 +27,7 @@ def test_the_word_list_covers_the_thousand_classes_with_wordnet_hypernyms():
     assert {"bald eagle", "ostrich", "hen"} <= set(labels_named("bird", ["imagenet"], LABELS))
     assert {"ambulance", "mountain bike", "airliner"} <= set(labels_named("Vehicle", ["imagenet"], LABELS))
     assert labels_named("espresso", ["imagenet"], LABELS) == ["espresso"]
-    assert labels_named("no such thing", ["imagenet"], LABELS) == [] and _index(FOLDER)["courgette"] == {"zucchini"}
+    assert labels_named("no such thing", ["imagenet"], LABELS) == [] and word_index(FOLDER)["courgette"] == {"zucchini"}
 
 
 def test_searching_a_general_word_finds_the_clip_of_a_specific_label(tmp_path):

@@ -46,9 +46,7 @@ def search(
     names it)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
-    wanted = [label] if isinstance(label, str) else list(label)
-    if not wanted:
-        return []
+    wanted = [label] if isinstance(label, str) else list(label)  # may be empty: SQLite's IN () matches nothing
     sql = (
         'SELECT f.path, s.start, s."end", s.label, s.score, s.duration, s.id, f.id AS fid, m.name '
         "FROM segments s INDEXED BY segments_by_label JOIN files f ON f.id = s.file_id "

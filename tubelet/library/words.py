@@ -14,13 +14,14 @@ from pathlib import Path
 
 
 @lru_cache(maxsize=16)
-def _index(folder: str) -> dict[str, frozenset[str]]:
+def word_index(folder: str) -> dict[str, frozenset[str]]:
     """lemma (lower case) -> the labels under it, for a model folder with words.json and config.json."""
     path = Path(folder) / "words.json"
-    if not path.exists():
+    try:
+        words = json.loads(path.read_text())
+        config = json.loads((Path(folder) / "config.json").read_text())
+    except (OSError, ValueError):  # no word list (most models), or a folder this user cannot read
         return {}
-    words = json.loads(path.read_text())
-    config = json.loads((Path(folder) / "config.json").read_text())
     labels = config.get("tubelet_config", {}).get("tower_config", {}).get("id2label") or config.get("id2label", {})
     out: dict[str, set[str]] = {}
     for i, synsets in enumerate(words["classes"]):
@@ -36,7 +37,7 @@ def model_folder(name: str) -> str | None:
 
     try:
         return str(resolve(name))
-    except CheckpointError:
+    except (CheckpointError, OSError):  # gone, or not readable by whoever searches
         return None
 
 
@@ -49,7 +50,7 @@ def labels_named(word: str, model_names: list[str], known: set[str]) -> list[str
     for name in model_names:
         folder = model_folder(name)
         if folder:
-            found |= _index(folder).get(word.lower().strip(), frozenset())
+            found |= word_index(folder).get(word.lower().strip(), frozenset())
     return sorted(found & known)
 
 
@@ -58,7 +59,7 @@ def vocabulary(model_names: list[str], known: set[str]) -> list[dict]:
     out = {}
     for name in model_names:
         folder = model_folder(name)
-        for word, labels in (_index(folder) if folder else {}).items():
+        for word, labels in (word_index(folder) if folder else {}).items():
             n = len(labels & known)
             if n >= 2:
                 out[word] = max(out.get(word, 0), n)
