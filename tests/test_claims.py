@@ -4,7 +4,7 @@ number has no entry, or when an entry's numbers no longer equal what its source 
 
 A claim is a piece of README text (whitespace may wrap differently) and, for each number in it in order, a
 derivation: `json` (a path into the claim's JSON source: keys, list indices, `[key=value]` to pick a row, `*`
-for every row with `reduce` max / min / len), `match` (a regular expression's first group in the source text),
+for every row with `reduce` max / min / len / mean), `match` (a regular expression's first group in the source text),
 `bytes` / `params` (a committed file's size, a safetensors file's parameter count), `cost` (the cost calculator's
 report for those arguments, read with `json`), `sum` / `diff` / `ratio` of derivations, or `setting` (an input
 that is not a measurement, with the reason). Numbers are formatted with `scale`, `digits` and `sign`.
@@ -74,7 +74,7 @@ def raw_value(d: dict, source: str | None):
     if "json" in d:
         value = _walk(_source(src), d["json"])
         if isinstance(value, list) and "reduce" in d:
-            value = {"max": max, "min": min, "len": len}[d["reduce"]](value)
+            value = {"max": max, "min": min, "len": len, "mean": lambda v: sum(v) / len(v)}[d["reduce"]](value)
         return value
     if "match" in d:
         m = re.search(d["match"], _source(src))
