@@ -42,6 +42,8 @@ bench: $(STAMP)
 	$(PY) -m bench.tag_default
 	$(PY) -m bench.memory
 	$(PY) -m bench.preprocess
+	$(PY) -m pip install -q onnxruntime onnx onnxscript  # the reference runtime of bench.content_speed only
+	$(PY) -m bench.content_speed
 
 # ruff: pyflakes, pycodestyle, import order, bugbear, complexity <= 12, and the formatter's layout; line length
 # 120 (pyproject.toml). `make test` fails on a finding; `.venv/bin/ruff format .` fixes the layout.

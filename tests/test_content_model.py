@@ -189,6 +189,27 @@ def test_the_inference_copy_folds_every_batch_norm_and_keeps_the_logits(model):
         assert (fast.tower(x) - model.tower(x)).abs().max() < 1e-4
 
 
+@pytest.mark.parametrize("size", [(224, 224), (225, 225), (224, 231)], ids=["shifted-kernel", "odd", "mixed"])
+def test_the_fused_convolutions_equal_the_plain_ones_at_every_padding(model, size):
+    """The inference copy runs conv + ReLU6 (+ residual) as one oneDNN call, and the stride-2 convolutions of an
+    even size as symmetric padding with a shifted kernel; an odd size pads symmetrically, a mixed one copies."""
+    from tubelet.modeling.efficientnet import ONEDNN_CONV, ConvBN
+    from tubelet.tag.precision import inference_copy
+
+    fast = inference_copy(model).tower
+    convs = [m for m in fast.modules() if isinstance(m, ConvBN)]
+    assert convs and all(m.fused for m in convs) and ONEDNN_CONV is not None
+    x = torch.randn(2, 3, *size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        want = model.tower(x)
+        assert (fast(x) - want).abs().max() < 1e-4
+    with torch.enable_grad():  # with autograd the plain ops run: same numbers, and a gradient
+        xg = x.clone().requires_grad_()
+        out = fast(xg)
+        out.sum().backward()
+    assert (out.detach() - want).abs().max() < 1e-4 and xg.grad is not None
+
+
 @pytest.mark.parametrize(
     "suffix, codec, pix_fmt, size",
     [

@@ -61,22 +61,66 @@ def _channels(c: int, width: float, divisor: int = 8) -> int:
     return scaled + divisor if scaled < 0.9 * c * width else scaled
 
 
+def _onednn_pointwise():
+    """oneDNN's convolution with a fused element-wise / add epilogue (the op TorchInductor emits on CPU), or None
+    where this torch build has no oneDNN."""
+    try:
+        return torch.ops.mkldnn._convolution_pointwise
+    except (AttributeError, RuntimeError):
+        return None
+
+
+ONEDNN_CONV = _onednn_pointwise()
+
+
 class SameConv2d(nn.Conv2d):
     """A convolution padded as TensorFlow's "SAME": output size ceil(input / stride), the odd pixel of padding
     at the bottom / right."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the kernel with a leading zero row and column (`shift_for_inference`); not saved, moves with the module
+        self.register_buffer("shifted", None, persistent=False)
+
+    def plan(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int], list[int] | None]:
+        """-> (kernel, symmetric padding the convolution does itself, padding to copy in first or None)."""
         pads = []
         for size, k, s in zip(x.shape[-1:-3:-1], self.kernel_size[::-1], self.stride[::-1], strict=True):
             total = max((math.ceil(size / s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
         if pads[0] == pads[1] and pads[2] == pads[3]:  # symmetric: the convolution pads itself, no copy
-            return F.conv2d(x, self.weight, self.bias, self.stride, (pads[2], pads[0]), self.dilation, self.groups)
-        return super().forward(F.pad(x, pads))
+            return self.weight, (pads[2], pads[0]), None
+        if self.shifted is not None and pads[1] == pads[0] + 1 and pads[3] == pads[2] + 1:
+            # padding (p, p + 1) = symmetric p + 1 with the kernel moved one tap right / down: the extra tap in
+            # front reads the extra top / left pixel and weighs it 0. Saves F.pad's copy of a large activation.
+            return self.shifted, (pads[3], pads[1]), None
+        return self.weight, (0, 0), pads
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight, padding, copy_pads = self.plan(x)
+        if copy_pads is not None:
+            x = F.pad(x, copy_pads)
+        return F.conv2d(x, weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+    def forward_fused(self, x: torch.Tensor, relu6: bool, residual: torch.Tensor | None = None) -> torch.Tensor:
+        """conv (+ residual) (-> ReLU6) as one oneDNN call: the activation and the add happen while the output
+        is still in cache instead of in a second pass over memory (inference only: the op has no gradient)."""
+        weight, padding, copy_pads = self.plan(x)
+        if copy_pads is not None:
+            x = F.pad(x, copy_pads)
+        args = (weight, self.bias, list(padding), list(self.stride), list(self.dilation), self.groups)
+        if residual is not None:  # only projections take a residual, and they have no activation
+            return ONEDNN_CONV.binary(x, residual, *args, "add", None, None, [], None)
+        return ONEDNN_CONV(x, *args, "hardtanh" if relu6 else "none", [0.0, 6.0] if relu6 else [], "")
+
+    def shift_for_inference(self) -> None:
+        """Keep the shifted kernel beside the weight (the weight must not change afterwards)."""
+        if self.stride != (1, 1) and self.dilation == (1, 1):
+            self.shifted = F.pad(self.weight.detach(), (1, 0, 1, 0))
 
 
 class ConvBN(nn.Sequential):
-    """conv -> batch norm (-> ReLU6)."""
+    """conv -> batch norm (-> ReLU6); an optional residual is added after the batch norm."""
 
     def __init__(self, c_in: int, c_out: int, k: int = 1, stride: int = 1, groups: int = 1, eps=1e-3, act=True):
         super().__init__()
@@ -84,10 +128,29 @@ class ConvBN(nn.Sequential):
         self.bn = nn.BatchNorm2d(c_out, eps=eps)
         if act:
             self.act = nn.ReLU6()
+        self.fused = False  # set by fuse_for_inference
+
+    def forward(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
+        if self.fused and self._fusable(x):
+            return self.conv.forward_fused(x, hasattr(self, "act"), residual)
+        y = super().forward(x)
+        return y if residual is None else y + residual
+
+    def _fusable(self, x: torch.Tensor) -> bool:
+        return (
+            ONEDNN_CONV is not None
+            and x.device.type == "cpu"
+            and x.dtype == self.conv.weight.dtype == torch.float32
+            and not (torch.is_grad_enabled() and x.requires_grad)
+            and not torch.is_autocast_enabled("cpu")
+            and not torch.jit.is_tracing()  # an export or a compiler sees the plain ops (and fuses them itself)
+            and not torch.compiler.is_compiling()
+        )
 
     def fuse_for_inference(self) -> None:
         """Fold the (eval-mode) batch norm into the convolution, in place: a per-channel affine map, so the
-        same function up to float rounding, one pass over memory fewer (tag/precision.inference_copy)."""
+        same function up to float rounding, one pass over memory fewer (tag/precision.inference_copy). From then
+        on the convolution, its activation and a residual add run as one oneDNN call on CPU."""
         if isinstance(self.bn, nn.Identity):
             return
         scale = self.bn.weight / torch.sqrt(self.bn.running_var + self.bn.eps)
@@ -95,6 +158,8 @@ class ConvBN(nn.Sequential):
             self.conv.weight.mul_(scale.view(-1, 1, 1, 1))
             self.conv.bias = nn.Parameter(self.bn.bias - self.bn.running_mean * scale)
         self.bn = nn.Identity()
+        self.conv.shift_for_inference()
+        self.fused = True
         if hasattr(self, "act"):
             self.act = nn.ReLU6(inplace=True)
 
@@ -111,8 +176,7 @@ class InvertedResidual(nn.Module):
         self.residual = stride == 1 and c_in == c_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.project(self.depthwise(self.expand(x)))
-        return x + y if self.residual else y
+        return self.project(self.depthwise(self.expand(x)), x if self.residual else None)
 
 
 class EfficientNetLite(nn.Module):

@@ -31,8 +31,9 @@ def inference_copy(model: nn.Module) -> nn.Module:
     layout, which oneDNN's 3-D convolutions run faster in (measured in docs/speed.md; bench/tag_default.py
     times the end-to-end effect).
     Image towers (the frame models' EfficientNet): every conv + batch norm pair folded the same way
-    (`fuse_for_inference`), ReLU6 in place, weights channels-last (2-D convolutions, depthwise ones above all, run
-    several times faster in that layout on oneDNN; bench/content_speed.py).
+    (`fuse_for_inference`), weights channels-last (2-D convolutions, depthwise ones above all, run several times
+    faster in that layout on oneDNN), each conv with its ReLU6 or residual add as one oneDNN call, and stride-2
+    "SAME" padding done by the convolution with a shifted kernel instead of a padded copy (bench/content_speed.py).
     A model with nothing to rewrite is returned as it is (no copy)."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
 
