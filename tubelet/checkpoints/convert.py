@@ -1,4 +1,4 @@
-"""Load and save models: pick the converter for a Hugging Face VideoMAE / TimeSformer / ViViT folder, or
+"""Load and save models: pick the converter for a Hugging Face VideoMAE / TimeSformer / ViViT / CLIP folder, or
 tubelet's own format.
 
     model = tubelet.load_model("MCG-NJU/videomae-base-finetuned-kinetics")   # hub id (cached) or folder
@@ -21,16 +21,18 @@ from ..constants import VERSION
 from ..modeling.config import VideoTransformerConfig
 from ..modeling.frame_model import FrameModel, FrameModelConfig
 from ..modeling.model import VideoTransformer
+from ..modeling.video_text import VideoTextConfig, VideoTextModel
 from ..modeling.videomae import VideoMAE, VideoMAEConfig
-from . import hf_timesformer, hf_videomae, hf_vivit
+from . import hf_clip, hf_timesformer, hf_videomae, hf_vivit
 from .files import CheckpointError, read_json, read_state_dict, resolve, write_checkpoint
 from .rename import load_exact
 
-CONVERTERS = {c.MODEL_TYPE: c for c in (hf_videomae, hf_timesformer, hf_vivit)}
+CONVERTERS = {c.MODEL_TYPE: c for c in (hf_videomae, hf_timesformer, hf_vivit, hf_clip)}
 NATIVE = {
     "VideoTransformer": (VideoTransformer, VideoTransformerConfig),
     "VideoMAE": (VideoMAE, VideoMAEConfig),
     "FrameModel": (FrameModel, FrameModelConfig),
+    "VideoTextModel": (VideoTextModel, VideoTextConfig),
 }
 SUPPORTED = ", ".join([*CONVERTERS, "tubelet"])
 
@@ -71,11 +73,17 @@ def load_model(path_or_id: str | os.PathLike, device: str | torch.device | None 
             raise CheckpointError(f"cannot convert {folder}: {str(e).splitlines()[0][:300]}") from None
     pre = folder / "preprocessor_config.json"
     model.preprocessor = read_json(pre) if pre.exists() else None
+    if isinstance(model, VideoTextModel):  # the text tower reads the folder's own tokenizer files
+        from ..text.tokenizer import ClipTokenizer
+
+        model.tokenizer = ClipTokenizer.from_folder(folder, model.config.text_config.context_length)
     return model.to(device).eval() if device is not None else model.eval()
 
 
 def hf_architecture(model: torch.nn.Module) -> str | None:
     """The transformers class that computes exactly what `model` computes, or None."""
+    if hf_clip.counterpart(model):
+        return hf_clip.counterpart(model)
     config = getattr(model.config, "encoder", model.config)
     if getattr(config, "stem", None) != "linear":  # a conv stem, or a frame model: no transformers class
         return None
@@ -97,6 +105,9 @@ def save_pretrained(model: torch.nn.Module, directory: str | os.PathLike, format
             "this model has no transformers counterpart (e.g. the factorized encoder); use format='tubelet'"
         )
     preprocessor = getattr(model, "preprocessor", None)
+    if getattr(model, "tokenizer", None) is not None:  # before config.json, which marks a folder complete
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        model.tokenizer.save(directory)
     if arch:
         conv = next(c for c in CONVERTERS.values() if arch in c.ARCHITECTURES)
         hf, state = conv.export(model, arch)

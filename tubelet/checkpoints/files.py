@@ -50,9 +50,9 @@ def resolve(path_or_id: str | os.PathLike) -> Path:
     except ImportError:
         raise CheckpointError(f"{name} is not a local folder and huggingface_hub is not installed") from None
     try:
-        folder = Path(snapshot_download(name, allow_patterns=["*.json", "*.safetensors"]))
+        folder = Path(snapshot_download(name, allow_patterns=["*.json", "*.safetensors", "merges.txt"]))
         if not any((folder / f).exists() for f in WEIGHT_FILES[:2]):
-            folder = Path(snapshot_download(name, allow_patterns=["*.json", "*.bin"]))
+            folder = Path(snapshot_download(name, allow_patterns=["*.json", "*.bin", "merges.txt"]))
     except Exception as e:  # offline cache miss, unknown repo, network failure: all one line to the user
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
         where = "in the offline Hugging Face cache" if offline else "locally or on the Hugging Face hub"

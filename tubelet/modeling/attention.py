@@ -23,7 +23,8 @@ class Attention(nn.Module):
     """Multi-head self-attention on `F.scaled_dot_product_attention`.
 
     `impl="explicit"` materializes the (N x N) attention matrix instead, as the papers' code did; the
-    benchmarks use it to show the quadratic memory wall that fused kernels avoid.
+    benchmarks use it to show the quadratic memory wall that fused kernels avoid. `causal=True`: each token
+    attends to itself and the tokens before it (CLIP's text tower).
     """
 
     def __init__(
@@ -36,9 +37,10 @@ class Attention(nn.Module):
         attn_dropout: float = 0.0,
         dropout: float = 0.0,
         impl: str = "sdpa",
+        causal: bool = False,
     ):
         super().__init__()
-        self.heads, self.impl, self.attn_dropout = heads, impl, attn_dropout
+        self.heads, self.impl, self.attn_dropout, self.causal = heads, impl, attn_dropout, causal
         self.scale = (dim // heads) ** -0.5
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias and key_bias)
         if qkv_bias and not key_bias:  # VideoMAE: learned q and v biases, the key bias is always zero
@@ -65,10 +67,13 @@ class Attention(nn.Module):
         p = self.attn_dropout if self.training else 0.0
         if self.impl == "explicit":
             attn = (q * self.scale) @ k.transpose(-2, -1)  # (B, heads, N, N): the quadratic wall
+            if self.causal:
+                n = attn.shape[-1]
+                attn = attn.masked_fill(torch.ones(n, n, dtype=torch.bool, device=attn.device).triu(1), float("-inf"))
             attn = F.dropout(attn.softmax(dim=-1), p)
             out = attn @ v
         else:
-            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=self.causal)
         return self.proj_drop(self.proj(rearrange(out, "b h n d -> b n (h d)")))
 
 
@@ -107,6 +112,7 @@ def attention_from_config(cfg) -> Attention:
         attn_dropout=cfg.attn_dropout,
         dropout=cfg.dropout,
         impl=cfg.attn_impl,
+        causal=getattr(cfg, "causal", False),
     )
 
 

@@ -19,9 +19,13 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
+from .clip import ClipVisionConfig, ClipVisionTower
 from .efficientnet import EfficientNetLite, EfficientNetLiteConfig
 
-TOWERS = {"efficientnet_lite": (EfficientNetLite, EfficientNetLiteConfig)}
+TOWERS = {
+    "efficientnet_lite": (EfficientNetLite, EfficientNetLiteConfig),
+    "clip_vision": (ClipVisionTower, ClipVisionConfig),  # an embedding tower: video-language models (meanP)
+}
 
 
 @dataclass
@@ -49,9 +53,12 @@ class FrameModelConfig:
     @property
     def clip_activation_bytes(self) -> int:
         """The largest activation of one window's forward pass (fp32): the tower's widest map per frame, which
-        for the MobileNet-style towers is the first expanded stage at a quarter of the input side."""
-        side = self.image_size
-        return self.num_frames * 96 * (side // 2) ** 2 * 4
+        for the MobileNet-style towers is the first expanded stage at a quarter of the input side, for a ViT the
+        MLP's hidden layer over all tokens."""
+        image = self.image
+        if isinstance(image, ClipVisionConfig):
+            return self.num_frames * (image.num_patches + 1) * image.mlp_dim * 4
+        return self.num_frames * 96 * (self.image_size // 2) ** 2 * 4
 
     def to_dict(self) -> dict:
         return asdict(self)
