@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from tubelet.checkpoints import config_fields, parity
+from tubelet.checkpoints import config_fields, parity, parity_clip
 from tubelet.checkpoints.convert import load_model, save_pretrained
 from tubelet.checkpoints.reference import KINDS
 
@@ -113,6 +113,27 @@ def check_kind(kind: str, tmp: Path) -> dict:
     }
 
 
+def check_clip(variant: str, tmp: Path) -> dict:
+    """A CLIPModel as a video model by meanP, both directions (the tokenizer is not involved: the same ids)."""
+    ref = parity_clip.reference_clip(variant, "small", seed=0)
+    ref.save_pretrained(str(tmp / variant / "hf"))
+    ours = load_model(tmp / variant / "hf")
+    video, ids = parity_clip.example_input(ref)
+    expected = parity_clip.transformers_outputs(ref, video, ids)
+    loaded = parity_clip.differences(parity_clip.tubelet_outputs(ours, video, ids), expected)
+    save_pretrained(ours, tmp / variant / "back")
+    back, info = type(ref).from_pretrained(str(tmp / variant / "back"), output_loading_info=True)
+    exported = parity_clip.differences(parity_clip.transformers_outputs(back.eval(), video, ids), expected)
+    return {
+        "kind": variant,
+        "architecture": "CLIPModel (meanP)",
+        "load": loaded,
+        "export": exported,
+        "export_missing": sorted(info.get("missing_keys", [])),
+        "export_unexpected": len(info.get("unexpected_keys", [])),
+    }
+
+
 def check_fixture(folder: Path) -> dict:
     """A fixture folder loaded by tubelet and by this transformers, on its stored input, both compared with the
     stored outputs (computed by the release that wrote the folder)."""
@@ -171,6 +192,7 @@ def main(argv=None):
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             report["kinds"] = [check_kind(kind, Path(tmp)) for kind in KINDS]
+            report["kinds"] += [check_clip(variant, Path(tmp)) for variant in parity_clip.VARIANTS]
     if args.hub:
         report["hub"] = [check_fixture(p) for p in sorted(Path(args.hub).iterdir()) if p.is_dir()]
     if args.fields:

@@ -73,10 +73,11 @@ def load_model(path_or_id: str | os.PathLike, device: str | torch.device | None 
             raise CheckpointError(f"cannot convert {folder}: {str(e).splitlines()[0][:300]}") from None
     pre = folder / "preprocessor_config.json"
     model.preprocessor = read_json(pre) if pre.exists() else None
-    if isinstance(model, VideoTextModel):  # the text tower reads the folder's own tokenizer files
-        from ..text.tokenizer import ClipTokenizer
+    if isinstance(model, VideoTextModel):  # the text tower reads the folder's own tokenizer files, if it has them
+        from ..text.tokenizer import FILES, ClipTokenizer
 
-        model.tokenizer = ClipTokenizer.from_folder(folder, model.config.text_config.context_length)
+        if any((folder / name).exists() for name in FILES):
+            model.tokenizer = ClipTokenizer.from_folder(folder, model.config.text_config.context_length)
     return model.to(device).eval() if device is not None else model.eval()
 
 

@@ -80,7 +80,9 @@ class VideoTextModel(nn.Module):
     def encode_text(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
         """Sentences -> (N, D) unit vectors, in batches (a thousand labels never make one huge padded batch)."""
         if self.tokenizer is None:
-            raise ValueError("this model has no tokenizer (load it from a folder with its tokenizer files)")
+            raise ValueError(
+                "this model has no tokenizer: its folder needs tokenizer.json, or vocab.json and merges.txt"
+            )
         device = self.logit_scale.device
         parts = [self.encode_tokens(self.tokenizer(texts[i : i + batch_size]).to(device))
                  for i in range(0, len(texts), batch_size)]  # fmt: skip
