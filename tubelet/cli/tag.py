@@ -29,11 +29,14 @@ def cmd_tag(args) -> int:
     from ..checkpoints.convert import load_model
     from ..tag.files import Job, run
     from ..tag.tagger import Tagger
+    from ..text.labels import read_labels, set_run_labels
 
+    labels = read_labels(args.labels, args.labels_file)
     name = args.model or default_model()
     torch.set_num_threads(args.threads or torch.get_num_threads())
+    model = set_run_labels(load_model(name), labels, args.prompt_template, str(args.model or "the default model"))
     tagger = Tagger(
-        load_model(name),
+        model,
         name=str(args.model or "default"),
         batch_size=args.batch_size,
         top_k=args.top_k,
@@ -71,6 +74,11 @@ def add_commands(sub):
     t.add_argument("inputs", nargs="+", help="files, folders (searched for videos) or glob patterns")
     t.add_argument("--model", help="checkpoint folder or hub id (default: the bundled model)")
     t.add_argument("--top-k", type=int, default=5)
+    t.add_argument("--labels", help='a video-language model\'s labels, comma-separated: "a dog, the camera pans left"')
+    t.add_argument("--labels-file", help="a video-language model's labels, one per line (UTF-8)")
+    t.add_argument(
+        "--prompt-template", default="{}", help='each label is written into it, e.g. "a video of {}" (default: as is)'
+    )
     t.add_argument(
         "--window",
         help="seconds per window for a timeline, or 'file' for one clip over the whole file "

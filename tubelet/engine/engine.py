@@ -126,9 +126,7 @@ class Engine:
         for k, (runner, spans) in enumerate(zip(self.runners, m.spans, strict=True)):
             thumbs = m.thumbnails[k] if m.thumbnails else {}
             windows = [
-                WindowResult(
-                    probs=o.probs, embedding=o.embedding, values=o.values, start=a, end=b, thumbnail=thumbs.get(w)
-                )
+                WindowResult(**vars(o), start=a, end=b, thumbnail=thumbs.get(w))
                 for w, (a, b) in enumerate(spans)
                 for o in [outs[k, w]]
             ]

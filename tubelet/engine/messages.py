@@ -20,6 +20,7 @@ class WindowOutput:
     probs: torch.Tensor | None = None  # (labels,) class probabilities, averaged over the model's views
     embedding: torch.Tensor | None = None  # (dim,) pooled features of the video tower
     values: torch.Tensor | None = None  # (targets,) regression outputs
+    similarity: torch.Tensor | None = None  # (labels,) cosine to each label's text (video-language models)
 
 
 @dataclass
@@ -39,7 +40,8 @@ class ModelWindows:
     windows: list[WindowResult]
 
     def stacked(self, name: str) -> torch.Tensor | None:
-        """(windows, ...) of one output ("probs", "embedding", "values"), or None if the model gives none."""
+        """(windows, ...) of one output ("probs", "embedding", "values", "similarity"), or None if the model gives
+        none."""
         rows = [getattr(w, name) for w in self.windows]
         return None if not rows or rows[0] is None else torch.stack(rows)
 

@@ -65,6 +65,8 @@ class ModelRunner:
         self.default_window = (getattr(model, "preprocessor", None) or {}).get(WINDOW_SECONDS_KEY)
         # a model trained with label symmetries (mirrors, time reversal) is run on every view of each window
         self.views = None if single_view else model_views(model)
+        # a video-language model scores the labels set on it (`set_labels`): one pass, no views
+        self.text_labels = hasattr(model, "label_embeddings") and self.classifies
 
     @classmethod
     def load(cls, spec: ModelSpec, device: str | None = None) -> "ModelRunner":
@@ -86,8 +88,12 @@ class ModelRunner:
     def run(self, clips: list[torch.Tensor]) -> list[WindowOutput]:
         """Window frames (T, 3, H, W) uint8 -> one output per window."""
         x = self.pre.normalize(torch.stack([c.to(self.device) for c in clips]))
-        embedding = probs = None
-        if self.embeddings and hasattr(self.model, "forward_with_embedding") and not self.views:
+        embedding = probs = similarity = None
+        if self.text_labels:  # labels typed at run time: similarities to their texts, and the softmax over them
+            logits, embedding = self.model.forward_with_embedding(x)
+            similarity = (logits / self.model.logit_scale.exp()).float().cpu()
+            probs, embedding = logits.float().softmax(dim=-1).cpu(), embedding.float().cpu()
+        elif self.embeddings and hasattr(self.model, "forward_with_embedding") and not self.views:
             # a frame model: one pass gives both (through the inference copy when the precision is fp32)
             logits, embedding = getattr(self.forward, "forward_with_embedding", self.model.forward_with_embedding)(x)
             probs, embedding = logits.float().softmax(dim=-1).cpu(), embedding.float().cpu()
@@ -103,7 +109,9 @@ class ModelRunner:
             probs = self.forward(x).float().softmax(dim=-1).cpu()
         return [
             WindowOutput(
-                probs=None if probs is None else probs[i], embedding=None if embedding is None else embedding[i]
+                probs=None if probs is None else probs[i],
+                embedding=None if embedding is None or not self.embeddings else embedding[i],
+                similarity=None if similarity is None else similarity[i],
             )
             for i in range(len(clips))
         ]

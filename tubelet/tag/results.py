@@ -14,9 +14,13 @@ from ..video.decode import VideoInfo
 class Label:
     label: str
     score: float
+    similarity: float | None = None  # a video-language model's cosine to the label's text (score: the softmax)
 
     def to_json(self) -> dict:
-        return {"label": self.label, "score": self.score}
+        out = {"label": self.label, "score": self.score}
+        if self.similarity is not None:
+            out["similarity"] = self.similarity
+        return out
 
 
 @dataclass
@@ -53,9 +57,16 @@ class Shot:
         return {"start": self.start, "end": self.end}
 
 
-def top_k(probs: torch.Tensor, id2label: dict[int, str], k: int) -> list[Label]:
+def top_k(probs: torch.Tensor, id2label: dict[int, str], k: int, similarity: torch.Tensor | None = None) -> list[Label]:
     scores, idx = probs.topk(min(k, probs.numel()))
-    return [Label(id2label.get(int(i), str(int(i))), round(float(s), 6)) for s, i in zip(scores, idx, strict=True)]
+    return [
+        Label(
+            id2label.get(int(i), str(int(i))),
+            round(float(s), 6),
+            None if similarity is None else round(float(similarity[i]), 6),
+        )
+        for s, i in zip(scores, idx, strict=True)
+    ]
 
 
 @dataclass

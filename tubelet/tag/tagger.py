@@ -96,10 +96,10 @@ class Tagger:
     def result(self, out: FileTagged, min_score: float = 0.0, track: int = 0) -> TagResult:
         """One model's window outputs -> the file's labels, windows and segments."""
         mw, info, id2label = out.models[track], out.info, self.runner.id2label
-        probs = mw.stacked("probs")
+        probs, sim = mw.stacked("probs"), mw.stacked("similarity")
         windows = [
-            Window(round(w.start, 3), round(w.end, 3), top_k(p, id2label, self.k))
-            for w, p in zip(mw.windows, probs, strict=True)
+            Window(round(w.start, 3), round(w.end, 3), top_k(p, id2label, self.k, None if sim is None else sim[i]))
+            for i, (w, p) in enumerate(zip(mw.windows, probs, strict=True))
         ]
         segments = merge_segments(
             [(w.start, w.end) for w in windows], probs, id2label, info.duration, min_score, self.rules, out.cuts
@@ -110,7 +110,7 @@ class Tagger:
             out.path,
             info.duration,
             self.name,
-            top_k(probs.mean(dim=0), id2label, self.k),
+            top_k(probs.mean(dim=0), id2label, self.k, None if sim is None else sim.mean(dim=0)),
             windows,
             segments,
             info,
