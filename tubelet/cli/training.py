@@ -10,6 +10,18 @@ from .common import default_model, progress_choice, resolve_device
 
 
 def cmd_synth(args) -> int:
+    if args.task == "captions":  # captioned clips for video-language training: no labels, captions
+        from ..synth.caption_set import synthesize_captions
+
+        info = synthesize_captions(
+            args.out_dir, args.clips, seed=args.seed, workers=args.workers, progress=False if args.quiet else None
+        )
+        print(
+            f"{info['clips']} captioned clips in {args.out_dir}: "
+            + ", ".join(f"{k} {v}" for k, v in info["splits"].items())
+            + f"; {info['held_out_test_clips']} test clips show combinations training never sees"
+        )
+        return 0
     from ..synth import synthesize
 
     info = synthesize(
@@ -158,7 +170,7 @@ def cmd_eval(args) -> int:
 
 def add_commands(sub):
     y = sub.add_parser("synth", help="generate a synthetic video dataset (MP4 files + train/val/test manifests)")
-    y.add_argument("task", choices=SYNTH_TASKS)
+    y.add_argument("task", choices=(*SYNTH_TASKS, "captions"))
     y.add_argument("out_dir")
     y.add_argument("--clips", type=int, default=900)
     y.add_argument("--seed", type=int, default=0)

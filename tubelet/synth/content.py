@@ -106,8 +106,9 @@ def procedural(rng: np.random.Generator, h: int, w: int) -> torch.Tensor:
     return _shapes(rng, img.clamp(0, 1), int(rng.integers(3, 25)))
 
 
-def world(rng: np.random.Generator, h: int, w: int, photo_weight: float = 0.6) -> torch.Tensor:
-    """A (3, h, w) scene: a random crop of a real photo (flipped, recoloured) or a procedural texture."""
+def world(rng: np.random.Generator, h: int, w: int, photo_weight: float = 0.6, shapes: bool = True) -> torch.Tensor:
+    """A (3, h, w) scene: a random crop of a real photo (flipped, recoloured) or a procedural texture; `shapes`:
+    sometimes with flat shapes drawn on the photo."""
     if rng.random() < photo_weight:
         img = photo(PHOTOS[rng.integers(len(PHOTOS))])
         ph, pw = img.shape[1:]
@@ -123,7 +124,7 @@ def world(rng: np.random.Generator, h: int, w: int, photo_weight: float = 0.6) -
         img = img[:, y : y + h, x : x + w]
         if rng.random() < 0.5:
             img = img.flip(2)
-        if rng.random() < 0.3:
+        if shapes and rng.random() < 0.3:
             img = _shapes(rng, img, int(rng.integers(1, 8)))
     else:
         img = procedural(rng, h, w)

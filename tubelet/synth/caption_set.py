@@ -1,0 +1,111 @@
+"""`tubelet synth captions OUT --clips N`: the captioned dataset (synth/captions.py) as MP4 files and manifests.
+
+`train.csv`, `val.csv`, `test.csv`: `path,caption,shape,colour,motion,camera,held_out`, three rows per clip (its
+three captions). Clip i depends only on (seed, i); finished files are kept, so an interrupted run goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_write_text
+from . import captions
+
+SPLITS = ("train", "val", "test")
+COLUMNS = ("path", "caption", "shape", "colour", "motion", "camera", "held_out")
+
+
+@dataclass(frozen=True)
+class CaptionedClip:
+    index: int
+    split: str
+    facts: captions.Facts
+    captions: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return f"{self.split}/{self.index:06d}.mp4"
+
+
+def plan(clips: int, seed: int, fractions=(0.8, 0.1, 0.1)) -> list[CaptionedClip]:
+    perm = np.random.default_rng([seed, 7919]).permutation(clips)
+    bounds = np.cumsum([int(round(f * clips)) for f in fractions[:-1]])
+    split_of = {}
+    for name, part in zip(SPLITS, np.split(perm, bounds), strict=True):
+        split_of.update(dict.fromkeys(part.tolist(), name))
+    out = []
+    for i in range(clips):
+        rng = np.random.default_rng([seed, i, 1])  # the facts and captions: apart from the pixels' stream
+        facts = captions.draw_facts(rng, split_of[i])
+        out.append(CaptionedClip(i, split_of[i], facts, tuple(captions.captions(facts, split_of[i], rng))))
+    return out
+
+
+def _make_one(args) -> str:
+    facts, seed, i, path = args
+    import torch
+
+    torch.set_num_threads(1)
+    from .encode import write_mp4
+
+    frames, fps, crf = captions.make_clip(facts, np.random.default_rng([seed, i]))
+    write_mp4(path, frames, fps, crf)
+    return path
+
+
+def synthesize_captions(
+    out_dir: str | os.PathLike, clips: int, seed: int = 0, workers: int | None = None, progress: bool | None = None
+) -> dict:
+    if clips < 10:
+        raise ValueError("need at least 10 clips (every split gets some)")
+    out = Path(out_dir)
+    rows = plan(clips, seed)
+    todo = [(c.facts, seed, c.index, str(out / c.path)) for c in rows if not (out / c.path).exists()]
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=clips,
+        initial=clips - len(todo),
+        unit="clip",
+        desc="synth captions",
+        disable=(not progress) if progress is not None else None,
+    )
+    workers = workers or min(4, os.cpu_count() or 1)
+    if workers > 1 and len(todo) > 1:  # spawn, not fork (see synth/__init__.py)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for _ in pool.map(_make_one, todo, chunksize=4):
+                bar.update()
+    else:
+        for job in todo:
+            _make_one(job)
+            bar.update()
+    bar.close()
+    for split in SPLITS:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(COLUMNS)
+        for c in rows:
+            if c.split == split:
+                f = c.facts
+                for text in c.captions:
+                    w.writerow([c.path, text, f.shape, f.colour, f.motion, f.camera, int(f.held_out)])
+        atomic_write_text(out / f"{split}.csv", buf.getvalue())
+    info = {
+        "task": "captions",
+        "clips": clips,
+        "seed": seed,
+        "splits": {s: sum(1 for c in rows if c.split == s) for s in SPLITS},
+        "held_out_test_clips": sum(1 for c in rows if c.split == "test" and c.facts.held_out),
+        "held_out_combinations": [list(h) for h in captions.HELD_OUT],
+    }
+    atomic_write_text(out / "dataset.json", json.dumps(info, indent=2) + "\n")
+    return info
