@@ -110,7 +110,8 @@ def load(hf: dict, state: dict, arch: str) -> VideoTextModel:
 
 
 def counterpart(model) -> str | None:
-    ok = isinstance(model, VideoTextModel) and model.config.video_config.tower == "clip_vision"
+    cfg = getattr(model, "config", None)
+    ok = isinstance(model, VideoTextModel) and cfg.video_tower == "frames" and cfg.video_config.tower == "clip_vision"
     return ARCHITECTURES[0] if ok else None
 
 

@@ -20,14 +20,14 @@ import sys
 
 from ..constants import VERSION
 from ..errors import TubeletError
-from . import lab, library, models, serve, tag, training
+from . import lab, library, models, serve, tag, text, training
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tubelet", description="Video transformers: tokens, attention costs, checkpoints.")
     p.add_argument("--version", action="version", version=f"tubelet {VERSION}")
     sub = p.add_subparsers(dest="command", required=True)
-    for group in (models, tag, library, serve, training, lab):
+    for group in (models, tag, library, serve, training, text, lab):
         group.add_commands(sub)
     return p
 

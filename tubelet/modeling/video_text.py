@@ -5,8 +5,10 @@ close together in one space, so labels become text typed at query time.
     model.similarity(video, ["a dog jumping into water", "a static shot"])   # (B, N), logit_scale x cosine
     model.set_labels(["pans left", "zooms in"])         # then forward(video) gives logits over those labels
 
-The video tower is a frame model (`frame_model.FrameModel`): an image tower per frame, the frames' normalised
-embeddings averaged and normalised again (CLIP4Clip's meanP). The text tower is CLIP's causal transformer.
+The video tower is a frame model (`frame_model.FrameModel`: an image tower per frame, the frames' normalised
+embeddings averaged and normalised again, CLIP4Clip's meanP; how CLIP checkpoints see video) or one of tubelet's
+own video transformers, pooled and projected (`video_tower="transformer"`: a model trained here, which sees
+motion). The text tower is CLIP's causal transformer.
 Similarity is `logit_scale.exp()` times the cosine, the learned temperature of CLIP's contrastive loss.
 """
 
@@ -19,31 +21,45 @@ import torch.nn.functional as F
 from torch import nn
 
 from .clip import ClipTextConfig, ClipTextTower
+from .config import VideoTransformerConfig
 from .frame_model import FrameModel, FrameModelConfig
+from .model import VideoTransformer, trunc_normal
+
+VIDEO_TOWERS = {"frames": (FrameModel, FrameModelConfig), "transformer": (VideoTransformer, VideoTransformerConfig)}
 
 
 @dataclass
 class VideoTextConfig:
-    video: dict = field(default_factory=lambda: {"tower": "clip_vision", "num_frames": 8})  # a FrameModelConfig
+    video: dict = field(default_factory=lambda: {"tower": "clip_vision", "num_frames": 8})  # the video tower's config
     text: dict = field(default_factory=dict)  # a ClipTextConfig
+    video_tower: str = "frames"  # frames: a FrameModelConfig (meanP) | transformer: a VideoTransformerConfig
     logit_scale_init: float = 2.6592  # log(1 / 0.07), CLIP's initial temperature
     id2label: dict[int, str] = field(default_factory=dict)  # the labels set by `set_labels` (saved with it)
 
     def __post_init__(self):
-        self.video = FrameModelConfig(**self.video).to_dict()
+        if self.video_tower not in VIDEO_TOWERS:
+            raise ValueError(f"video_tower must be one of {', '.join(VIDEO_TOWERS)}, got {self.video_tower!r}")
+        self.video = VIDEO_TOWERS[self.video_tower][1](**self.video).to_dict()
         self.text = ClipTextConfig(**self.text).to_dict()
         self.id2label = {int(k): str(v) for k, v in self.id2label.items()}
-        dims = self.video_config.image.projection_dim, self.text_config.projection_dim
-        if dims[0] != dims[1]:
-            raise ValueError(f"the towers project to different sizes (video {dims[0]}, text {dims[1]})")
+        if self.video_tower == "transformer" and self.video_config.num_labels:
+            raise ValueError("the video transformer of a video-language model has no classification head")
+        if self.video_tower == "frames":
+            dims = self.video_config.image.projection_dim, self.text_config.projection_dim
+            if dims[0] != dims[1]:
+                raise ValueError(f"the towers project to different sizes (video {dims[0]}, text {dims[1]})")
 
-    video_config = property(lambda self: FrameModelConfig(**self.video))
+    video_config = property(lambda self: VIDEO_TOWERS[self.video_tower][1](**self.video))
     text_config = property(lambda self: ClipTextConfig(**self.text))
     image_size = property(lambda self: self.video_config.image_size)
     num_frames = property(lambda self: self.video_config.num_frames)
     num_labels = property(lambda self: len(self.id2label))
     label2id = property(lambda self: {v: k for k, v in self.id2label.items()})
-    clip_activation_bytes = property(lambda self: self.video_config.clip_activation_bytes)
+
+    @property
+    def clip_activation_bytes(self) -> int:
+        vc = self.video_config
+        return getattr(vc, "clip_activation_bytes", None) or vc.num_patches * vc.mlp_dim * 4
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -62,7 +78,13 @@ class VideoTextModel(nn.Module):
     def __init__(self, config: VideoTextConfig):
         super().__init__()
         self.config = config
-        self.video = FrameModel(config.video_config)
+        video_cls, _ = VIDEO_TOWERS[config.video_tower]
+        self.video = video_cls(config.video_config)
+        # a video transformer's pooled features, projected into the shared space (a frame tower projects itself)
+        self.video_proj = None
+        if config.video_tower == "transformer":
+            self.video_proj = nn.Linear(config.video_config.dim, config.text_config.projection_dim, bias=False)
+            trunc_normal(self.video_proj.weight)
         self.text = ClipTextTower(config.text_config)
         self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init))
         self.tokenizer = None  # a text.tokenizer.ClipTokenizer, attached by the loader
@@ -71,7 +93,8 @@ class VideoTextModel(nn.Module):
     # --- the two towers ----------------------------------------------------------------------------------------
     def encode_video(self, video: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) normalized video -> (B, D) unit vectors."""
-        return self.video.pool(self.video.forward_features(video))
+        pooled = self.video.pool(self.video.forward_features(video))
+        return pooled if self.video_proj is None else F.normalize(self.video_proj(pooled), dim=-1)
 
     def encode_tokens(self, ids: torch.Tensor) -> torch.Tensor:
         """(N, L) token ids -> (N, D) unit vectors."""
