@@ -255,3 +255,30 @@ def test_labels_with_a_classifier_are_refused(tmp_path):
     r = run_cli("tag", BIKES, "--labels", "a dog, a cat")  # the bundled camera-motion classifier
     assert r.returncode != 0 and r.stderr.count("\n") == 1
     assert "--labels needs a video-language model" in r.stderr and "classifier with 9 labels" in r.stderr
+
+
+def test_index_stores_typed_labels_and_new_labels_are_another_run(clip_folder, tmp_path):
+    import sqlite3
+
+    from conftest import run_cli
+    from videos import BIKES
+
+    db = tmp_path / "lib.db"
+    folder = clip_folder[0]
+    r = run_cli("index", BIKES, "--db", db, "--model", folder, "--labels", "a static shot, the camera pans left", "-q")
+    assert r.returncode == 0, r.stderr
+    found = 0
+    for label in ("a static shot", "the camera pans left"):  # a random model: either may win the segments
+        r = run_cli("search", label, "--db", db, "--format", "json")
+        assert r.returncode == 0, r.stderr
+        hits = json.loads(r.stdout)
+        assert all(h["label"] == label and h["model"] == str(folder) for h in hits)
+        found += len(hits)
+    assert found
+    with sqlite3.connect(db) as con:
+        settings = json.loads(con.execute("SELECT settings FROM models").fetchone()[0])
+    assert settings["labels"] == ["a static shot", "the camera pans left"] and settings["template"] == "{}"
+    r = run_cli("index", BIKES, "--db", db, "--model", folder, "--labels", "a static shot, zooming in", "-q")
+    assert r.returncode == 0 and "1 tagged by another model or settings (--retag to redo them)" in r.stderr
+    r = run_cli("index", BIKES, "--db", db, "--model", "camera-motion", "--labels", "a dog, a cat")
+    assert r.returncode != 0 and "--labels needs a video-language model among --model" in r.stderr

@@ -63,3 +63,12 @@ def segment_rules(args):
         keep=d.keep if args.keep_score is None else args.keep_score,
         min_duration=d.min_duration if args.min_duration is None else args.min_duration,
     )
+
+
+def add_label_options(p):
+    """Labels typed at run time, for a video-language model (text/labels.py reads and checks them)."""
+    p.add_argument("--labels", help='a video-language model\'s labels, comma-separated: "a dog, the camera pans left"')
+    p.add_argument("--labels-file", help="a video-language model's labels, one per line (UTF-8)")
+    p.add_argument(
+        "--prompt-template", default="{}", help='each label is written into it, e.g. "a video of {}" (default: as is)'
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..constants import PRECISIONS
-from .common import UsageError, add_segment_options, progress_choice, segment_rules
+from .common import UsageError, add_label_options, add_segment_options, progress_choice, segment_rules
 
 
 def _db_option(p):
@@ -20,11 +20,25 @@ def _db(args) -> str:
     return args.db or default_path()
 
 
+def _models_with_labels(args, names: list[str]) -> list:
+    """The models of an index run, loaded; the typed labels go to its video-language models."""
+    from ..checkpoints.convert import load_model
+    from ..text.labels import read_labels, set_run_labels
+
+    labels = read_labels(args.labels, args.labels_file)
+    models = [load_model(name) for name in names]
+    if labels is not None and not any(hasattr(m, "set_labels") for m in models):
+        raise UsageError("--labels needs a video-language model among --model (a CLIP folder); these are classifiers")
+    for name, model in zip(names, models, strict=True):
+        if hasattr(model, "set_labels") or labels is None:
+            set_run_labels(model, labels, args.prompt_template, name)
+    return models
+
+
 def cmd_index(args) -> int:
     import torch
 
     from ..checkpoints.bundled import BUNDLED, bundled_model_path
-    from ..checkpoints.convert import load_model
     from ..library.indexer import IndexJob, run_index
     from ..tag.tagger import Tagger
 
@@ -50,10 +64,11 @@ def cmd_index(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     rules = segment_rules(args)
+    models = _models_with_labels(args, names)
     taggers = [
         (
             Tagger(
-                load_model(name),
+                model,
                 name=name,
                 batch_size=args.batch_size,
                 precision=args.precision,
@@ -63,7 +78,7 @@ def cmd_index(args) -> int:
             ),
             name,
         )
-        for name in names
+        for name, model in zip(names, models, strict=True)
     ]
     job = IndexJob(
         args.inputs,
@@ -163,6 +178,7 @@ def add_commands(sub):
         help="checkpoint folder, hub id or bundled name; repeat for several models over one decode pass "
         "(default: both bundled models, camera-motion and imagenet)",
     )
+    add_label_options(i)
     i.add_argument("--window", help="seconds per window, or 'file' (default: the model's own window)")
     i.add_argument("--stride", type=float, help="seconds between window starts (default: window / 2)")
     i.add_argument(

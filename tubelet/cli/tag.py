@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..constants import OUTPUT_FORMATS, PRECISIONS
-from .common import UsageError, add_segment_options, default_model, progress_choice, segment_rules
+from .common import UsageError, add_label_options, add_segment_options, default_model, progress_choice, segment_rules
 
 
 def _check_tag_options(args):
@@ -74,11 +74,7 @@ def add_commands(sub):
     t.add_argument("inputs", nargs="+", help="files, folders (searched for videos) or glob patterns")
     t.add_argument("--model", help="checkpoint folder or hub id (default: the bundled model)")
     t.add_argument("--top-k", type=int, default=5)
-    t.add_argument("--labels", help='a video-language model\'s labels, comma-separated: "a dog, the camera pans left"')
-    t.add_argument("--labels-file", help="a video-language model's labels, one per line (UTF-8)")
-    t.add_argument(
-        "--prompt-template", default="{}", help='each label is written into it, e.g. "a video of {}" (default: as is)'
-    )
+    add_label_options(t)
     t.add_argument(
         "--window",
         help="seconds per window for a timeline, or 'file' for one clip over the whole file "

@@ -103,6 +103,8 @@ class ModelSpec:
     embeddings: bool = False
     window: float | str | None = None  # this model's window and stride in a run of several (None: the run's)
     stride: float | None = None
+    labels: tuple[str, ...] | None = None  # a video-language model's labels for the run, and their template
+    template: str = "{}"
 
 
 @dataclass(frozen=True)

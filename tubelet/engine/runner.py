@@ -72,8 +72,11 @@ class ModelRunner:
     def load(cls, spec: ModelSpec, device: str | None = None) -> "ModelRunner":
         from ..checkpoints.convert import load_model
 
+        model = load_model(spec.model, device=device or "cpu")
+        if spec.labels is not None:
+            model.set_labels(list(spec.labels), spec.template)
         return cls(
-            load_model(spec.model, device=device or "cpu"),
+            model,
             spec.name or spec.model,
             precision=spec.precision,
             batch_size=spec.batch_size,

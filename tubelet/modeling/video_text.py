@@ -88,6 +88,7 @@ class VideoTextModel(nn.Module):
         self.text = ClipTextTower(config.text_config)
         self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init))
         self.tokenizer = None  # a text.tokenizer.ClipTokenizer, attached by the loader
+        self.label_template = "{}"
         self.register_buffer("label_embeddings", torch.zeros(0, config.text_config.projection_dim), persistent=False)
 
     # --- the two towers ----------------------------------------------------------------------------------------
@@ -122,6 +123,7 @@ class VideoTextModel(nn.Module):
         with torch.no_grad():
             self.label_embeddings = self.encode_text([template.format(label) for label in labels])
         self.config.id2label = dict(enumerate(labels))
+        self.label_template = template
 
     def _label_logits(self, embedding: torch.Tensor) -> torch.Tensor:
         if not len(self.label_embeddings):

@@ -56,7 +56,7 @@ class Tagger:
 
     def settings(self, window: float | str | None, stride: float | None) -> dict:
         """Everything that decides what a run stores, as the library records it (a change means a re-tag)."""
-        return {
+        out = {
             "window": window,
             "stride": stride,
             "shots": self.shots,
@@ -64,11 +64,26 @@ class Tagger:
             "top_k": self.k,
             "single_view": self.single_view,
         }
+        labels, template = self.typed_labels()
+        if labels is not None:  # a video-language model's results depend on the labels typed for the run
+            out.update(labels=list(labels), template=template)
+        return out
 
     def spec(self, model: str, window: float | str | None = None, stride: float | None = None) -> ModelSpec:
         """How a Ray actor loads this tagger's model again (`model`: its folder or hub id)."""
         r = self.runner
-        return ModelSpec(model, self.name, r.precision, r.batch_size, self.single_view, r.embeddings, window, stride)
+        labels, template = self.typed_labels()
+        return ModelSpec(
+            model, self.name, r.precision, r.batch_size, self.single_view, r.embeddings, window, stride,
+            labels=labels, template=template,
+        )  # fmt: skip
+
+    def typed_labels(self) -> tuple[tuple[str, ...] | None, str]:
+        """A video-language model's labels for this run and their template; (None, "{}") for a classifier."""
+        if not self.runner.text_labels:
+            return None, "{}"
+        r = self.runner
+        return tuple(r.id2label[i] for i in range(len(r.id2label))), r.model.label_template
 
     def engine(
         self, window: float | str | None = None, stride: float | None = None, thumbnails: bool = False
