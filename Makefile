@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.tubelet-installed
 
-.PHONY: install demo lint test test-all test-compat bench default-model experiments clean
+.PHONY: install demo lint test test-all test-compat bench default-model video-text-model experiments clean
 
 # torch first, pinned to the CPU build (a bare "torch" requirement would pull a multi-GB CUDA build)
 $(STAMP): pyproject.toml
@@ -26,6 +26,10 @@ demo: $(STAMP)
 # retrain the bundled camera-motion model (about 1.5 hours on 2 CPU cores)
 default-model: $(STAMP)
 	bash scripts/train_default_model.sh
+
+# the bundled video-language model (tubelet/models/video-text/, docs/video-text-model/): about an hour on 2 cores
+video-text-model: $(STAMP)
+	bash scripts/make_video_text_model.sh
 
 experiments: $(STAMP)
 	$(VENV)/bin/tubelet experiment attention

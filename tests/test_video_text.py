@@ -252,7 +252,7 @@ def test_labels_with_a_classifier_are_refused(tmp_path):
     from conftest import run_cli
     from videos import BIKES
 
-    r = run_cli("tag", BIKES, "--labels", "a dog, a cat")  # the bundled camera-motion classifier
+    r = run_cli("tag", BIKES, "--model", "camera-motion", "--labels", "a dog, a cat")
     assert r.returncode != 0 and r.stderr.count("\n") == 1
     assert "--labels needs a video-language model" in r.stderr and "classifier with 9 labels" in r.stderr
 

@@ -1,13 +1,17 @@
 """The models shipped inside the package (tubelet/models/), so they work offline: `camera-motion` (how the camera
-moves; what `tubelet tag` uses when --model is not given) and `imagenet` (what is in the frames: EfficientNet-Lite0
-with its ImageNet-1k weights). A bundled model's name works wherever a model folder does (`--model imagenet`)."""
+moves; what `tubelet tag` uses when --model is not given), `imagenet` (what is in the frames: EfficientNet-Lite0
+with its ImageNet-1k weights) and `video-text` (a video-language model trained here: labels typed at run time,
+what `tubelet tag --labels` uses when --model is not given). A bundled model's name works wherever a model folder
+does (`--model imagenet`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-BUNDLED = ("camera-motion", "imagenet")
+BUNDLED = ("camera-motion", "imagenet", "video-text")
+INDEX_DEFAULT = ("camera-motion", "imagenet")  # what `index` runs without --model (labels need no typing)
+VIDEO_TEXT = "video-text"  # what `tag --labels` runs without --model
 BUNDLED_DIR = MODELS_DIR / "camera-motion"  # the default model's folder
 
 

@@ -9,11 +9,12 @@ class UsageError(TubeletError):
     """A bad combination of options; one line for the user."""
 
 
-def default_model() -> str:
-    """--model when none is given: the camera-motion model shipped in the package."""
-    from ..checkpoints.bundled import bundled_model_path
+def default_model(video_text: bool = False) -> str:
+    """--model when none is given: the camera-motion model shipped in the package; with typed labels, the
+    bundled video-language model."""
+    from ..checkpoints.bundled import VIDEO_TEXT, bundled_model_path
 
-    path = bundled_model_path()
+    path = bundled_model_path(VIDEO_TEXT) if video_text else bundled_model_path()
     if path is None:
         raise UsageError("no default model is bundled in this version; pass --model FOLDER_OR_HUB_ID")
     return str(path)

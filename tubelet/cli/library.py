@@ -38,7 +38,7 @@ def _models_with_labels(args, names: list[str]) -> list:
 def cmd_index(args) -> int:
     import torch
 
-    from ..checkpoints.bundled import BUNDLED, bundled_model_path
+    from ..checkpoints.bundled import INDEX_DEFAULT, bundled_model_path
     from ..library.indexer import IndexJob, run_index
     from ..tag.tagger import Tagger
 
@@ -56,7 +56,7 @@ def cmd_index(args) -> int:
 
     open_library(_db(args)).close()  # a database that cannot be written fails now, not after loading the model
     # default: the bundled models, so the library says how the camera moves and what is in the video
-    names = args.model or [n for n in BUNDLED if bundled_model_path(n)]
+    names = args.model or [n for n in INDEX_DEFAULT if bundled_model_path(n)]
     if not names:
         raise UsageError("no model is bundled in this version; pass --model FOLDER_OR_HUB_ID")
     if len(set(names)) != len(names):

@@ -32,9 +32,9 @@ def cmd_tag(args) -> int:
     from ..text.labels import read_labels, set_run_labels
 
     labels = read_labels(args.labels, args.labels_file)
-    name = args.model or default_model()
+    name = args.model or default_model(video_text=labels is not None)
     torch.set_num_threads(args.threads or torch.get_num_threads())
-    model = set_run_labels(load_model(name), labels, args.prompt_template, str(args.model or "the default model"))
+    model = set_run_labels(load_model(name), labels, args.prompt_template, str(args.model or Path(name).name))
     tagger = Tagger(
         model,
         name=str(args.model or "default"),

@@ -93,7 +93,7 @@ class ModelRunner:
         x = self.pre.normalize(torch.stack([c.to(self.device) for c in clips]))
         embedding = probs = similarity = None
         if self.text_labels:  # labels typed at run time: similarities to their texts, and the softmax over them
-            logits, embedding = self.model.forward_with_embedding(x)
+            logits, embedding = getattr(self.forward, "forward_with_embedding", self.model.forward_with_embedding)(x)
             similarity = (logits / self.model.logit_scale.exp()).float().cpu()
             probs, embedding = logits.float().softmax(dim=-1).cpu(), embedding.float().cpu()
         elif self.embeddings and hasattr(self.model, "forward_with_embedding") and not self.views:

@@ -108,8 +108,7 @@ class VideoTextModel(nn.Module):
                 "this model has no tokenizer: its folder needs tokenizer.json, or vocab.json and merges.txt"
             )
         device = self.logit_scale.device
-        parts = [self.encode_tokens(self.tokenizer(texts[i : i + batch_size]).to(device))
-                 for i in range(0, len(texts), batch_size)]  # fmt: skip
+        parts = [self.encode_tokens(ids.to(device)) for ids in self.tokenizer.batches(list(texts), batch_size)]
         return torch.cat(parts) if parts else torch.zeros(0, self.config.text_config.projection_dim, device=device)
 
     def similarity(self, video: torch.Tensor, texts: list[str] | torch.Tensor) -> torch.Tensor:

@@ -22,6 +22,7 @@ import torch
 from ..checkpoints.files import CheckpointError
 
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
+END_OF_WORD = "</w>"  # marks a word's last symbol in CLIP's byte-pair vocabulary
 WORDS = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
 FILES = ("tokenizer.json", "vocab.json", "merges.txt")
 
@@ -35,7 +36,9 @@ def clip_pipeline(vocab: dict[str, int], merges: list[tuple[str, str]]):
     from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import BPE
 
-    bpe = BPE(vocab, merges, continuing_subword_prefix="", end_of_word_suffix="</w>", fuse_unk=False, unk_token=EOS)
+    bpe = BPE(
+        vocab, merges, continuing_subword_prefix="", end_of_word_suffix=END_OF_WORD, fuse_unk=False, unk_token=EOS
+    )
     tok = Tokenizer(bpe)
     tok.normalizer = normalizers.Sequence(
         [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
@@ -104,6 +107,11 @@ class ClipTokenizer:
             out[i, : len(r)] = torch.tensor(r)
         return out
 
+    def batches(self, texts: list[str], batch_size: int):
+        """Token ids of `texts`, `batch_size` sentences at a time (each batch padded to its own longest)."""
+        for start in range(0, len(texts), batch_size):
+            yield self(texts[start : start + batch_size])
+
     def save(self, folder: str | Path) -> None:
         """vocab.json + merges.txt (+ the special tokens), the files transformers' CLIPTokenizer reads."""
         folder = Path(folder)
@@ -143,7 +151,7 @@ def train_clip_tokenizer(texts, vocab_size: int, context_length: int = 77) -> Cl
         vocab_size=vocab_size,
         special_tokens=[BOS, EOS],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        end_of_word_suffix="</w>",
+        end_of_word_suffix=END_OF_WORD,
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer)
@@ -152,5 +160,5 @@ def train_clip_tokenizer(texts, vocab_size: int, context_length: int = 77) -> Cl
     # every byte also as a word's last symbol (`x</w>`), as in CLIP's own vocabulary: a digit or a letter never
     # seen at a word's end in training still has a token instead of the unknown one
     for symbol in pre_tokenizers.ByteLevel.alphabet():
-        vocab.setdefault(symbol + "</w>", len(vocab))
+        vocab.setdefault(symbol + END_OF_WORD, len(vocab))
     return ClipTokenizer(clip_pipeline(vocab, merges), context_length)
