@@ -114,7 +114,7 @@ def check_kind(kind: str, tmp: Path) -> dict:
 
 
 def check_clip(variant: str, tmp: Path) -> dict:
-    """A CLIPModel as a video model by meanP, both directions (the tokenizer is not involved: the same ids)."""
+    """A CLIPModel as a video model by meanP, or an XCLIPModel, both directions (the same token ids to both)."""
     ref = parity_clip.reference_clip(variant, "small", seed=0)
     ref.save_pretrained(str(tmp / variant / "hf"))
     ours = load_model(tmp / variant / "hf")
@@ -126,7 +126,7 @@ def check_clip(variant: str, tmp: Path) -> dict:
     exported = parity_clip.differences(parity_clip.transformers_outputs(back.eval(), video, ids), expected)
     return {
         "kind": variant,
-        "architecture": "CLIPModel (meanP)",
+        "architecture": type(ref).__name__ + (" (meanP)" if type(ref).__name__ == "CLIPModel" else ""),
         "load": loaded,
         "export": exported,
         "export_missing": sorted(info.get("missing_keys", [])),

@@ -66,7 +66,7 @@ def clip_folder(tmp_path_factory, tokenizer):
 
 @pytest.mark.parametrize("variant", list(parity_clip.VARIANTS))
 @pytest.mark.parametrize("size", ["tiny", "small"])
-def test_clip_loads_and_exports_with_the_outputs_of_transformers(tmp_path, variant, size):
+def test_clip_and_xclip_load_and_export_with_the_outputs_of_transformers(tmp_path, variant, size):
     ref = parity_clip.reference_clip(variant, size, seed=0)
     ref.save_pretrained(str(tmp_path / "hf"))
     ours = tubelet.load_model(tmp_path / "hf")
@@ -75,11 +75,16 @@ def test_clip_loads_and_exports_with_the_outputs_of_transformers(tmp_path, varia
     expected = parity_clip.transformers_outputs(ref, video, ids)
     assert parity_clip.differences(parity_clip.tubelet_outputs(ours, video, ids), expected)["max_abs_diff"] < 1e-4
     tubelet.save_pretrained(ours, tmp_path / "back")
-    back, info = transformers.CLIPModel.from_pretrained(str(tmp_path / "back"), output_loading_info=True)
+    back, info = type(ref).from_pretrained(str(tmp_path / "back"), output_loading_info=True)
     assert not info["missing_keys"] and not info["unexpected_keys"]
     got = parity_clip.transformers_outputs(back.eval(), video, ids)
     assert parity_clip.differences(got, expected)["max_abs_diff"] < 1e-4
-    assert json.loads((tmp_path / "back" / "config.json").read_text())["tubelet_num_frames"] == 8
+    saved = json.loads((tmp_path / "back" / "config.json").read_text())
+    assert saved["architectures"] == [type(ref).__name__]
+    if variant.startswith("xclip"):  # the text side depends on the video: equal to logits_per_video
+        assert ours.config.video_tower == "xclip" and ours.config.num_frames == 8
+    else:
+        assert saved["tubelet_num_frames"] == 8
 
 
 def test_the_legacy_eos_rule_reads_the_largest_id_and_the_new_one_the_first_end_token():
@@ -282,3 +287,31 @@ def test_index_stores_typed_labels_and_new_labels_are_another_run(clip_folder, t
     assert r.returncode == 0 and "1 tagged by another model or settings (--retag to redo them)" in r.stderr
     r = run_cli("index", BIKES, "--db", db, "--model", "camera-motion", "--labels", "a dog, a cat")
     assert r.returncode != 0 and "--labels needs a video-language model among --model" in r.stderr
+
+
+def test_xclip_tags_typed_labels_each_prompted_by_its_window(tmp_path, tokenizer):
+    """X-CLIP's labels cannot be encoded once for all windows: the prompt generator conditions them on each
+    window's video. Through the tagger, each window's scores equal the model's own logits_per_video."""
+    from videos import BIKES
+
+    from tubelet.tag.tagger import Tagger
+
+    ref = parity_clip.reference_clip("xclip", "small", seed=2)
+    vocab = len(tokenizer.tokenizer.get_vocab())
+    special = dict(bos_token_id=tokenizer.bos_id, eos_token_id=tokenizer.eos_id, pad_token_id=tokenizer.pad_id)
+    text = dict(ref.config.text_config.to_dict(), vocab_size=vocab, max_position_embeddings=16, **special)
+    config = transformers.XCLIPConfig(text_config=text, vision_config=ref.config.vision_config.to_dict(),
+                                      projection_dim=24, **parity_clip.XCLIP_EXTRA)  # fmt: skip
+    torch.manual_seed(2)
+    ref = parity_clip.randomize(transformers.XCLIPModel(config), seed=2).eval()
+    ref.save_pretrained(str(tmp_path))
+    tokenizer.save(tmp_path)
+    model = tubelet.load_model(tmp_path)
+    labels = ["a static shot", "the camera pans left", "a red circle moving up"]
+    model.set_labels(labels)
+    result = Tagger(model, "xclip").tag(BIKES, window=2.0)
+    assert len(result.windows) == 9 and {x.label for x in result.labels} == set(labels)
+    video = torch.randn(1, 3, 8, 32, 32, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        want = ref(input_ids=tokenizer(labels), pixel_values=video.transpose(1, 2)).logits_per_video
+        assert (model(video) - want).abs().max() < 1e-4

@@ -1,4 +1,4 @@
-"""Load and save models: pick the converter for a Hugging Face VideoMAE / TimeSformer / ViViT / CLIP folder, or
+"""Load and save models: pick the converter for a Hugging Face VideoMAE / TimeSformer / ViViT / CLIP / X-CLIP folder, or
 tubelet's own format.
 
     model = tubelet.load_model("MCG-NJU/videomae-base-finetuned-kinetics")   # hub id (cached) or folder
@@ -23,11 +23,11 @@ from ..modeling.frame_model import FrameModel, FrameModelConfig
 from ..modeling.model import VideoTransformer
 from ..modeling.video_text import VideoTextConfig, VideoTextModel
 from ..modeling.videomae import VideoMAE, VideoMAEConfig
-from . import hf_clip, hf_timesformer, hf_videomae, hf_vivit
+from . import hf_clip, hf_timesformer, hf_videomae, hf_vivit, hf_xclip
 from .files import CheckpointError, read_json, read_state_dict, resolve, write_checkpoint
 from .rename import load_exact
 
-CONVERTERS = {c.MODEL_TYPE: c for c in (hf_videomae, hf_timesformer, hf_vivit, hf_clip)}
+CONVERTERS = {c.MODEL_TYPE: c for c in (hf_videomae, hf_timesformer, hf_vivit, hf_clip, hf_xclip)}
 NATIVE = {
     "VideoTransformer": (VideoTransformer, VideoTransformerConfig),
     "VideoMAE": (VideoMAE, VideoMAEConfig),
@@ -83,8 +83,9 @@ def load_model(path_or_id: str | os.PathLike, device: str | torch.device | None 
 
 def hf_architecture(model: torch.nn.Module) -> str | None:
     """The transformers class that computes exactly what `model` computes, or None."""
-    if hf_clip.counterpart(model):
-        return hf_clip.counterpart(model)
+    for video_text in (hf_clip, hf_xclip):
+        if video_text.counterpart(model):
+            return video_text.counterpart(model)
     config = getattr(model.config, "encoder", model.config)
     if getattr(config, "stem", None) != "linear":  # a conv stem, or a frame model: no transformers class
         return None

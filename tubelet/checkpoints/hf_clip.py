@@ -31,8 +31,9 @@ CLIP_LAYER = {
     "mlp.fc2": "mlp.fc2",
 }
 QKV = (("q", "query"), ("k", "key"), ("v", "value"))
-TO_FUSE = [(rf"\.self_attn\.{a}_proj\.", f".self_attn.{b}.") for a, b in QKV]  # CLIP's names -> fuse_qkv's
-TO_CLIP = [(rf"\.self_attn\.{b}\.", f".self_attn.{a}_proj.") for a, b in QKV]
+# CLIP's attention names -> fuse_qkv's, and back (X-CLIP's message attention too; never its cross-attention)
+TO_FUSE = [(rf"\.(self_attn|message_attn)\.{a}_proj\.", rf".\1.{b}.") for a, b in QKV]
+TO_CLIP = [(rf"\.(self_attn|message_attn)\.{b}\.", rf".\1.{a}_proj.") for a, b in QKV]
 
 
 def architecture(hf: dict, keys) -> str:
@@ -41,8 +42,20 @@ def architecture(hf: dict, keys) -> str:
     return ARCHITECTURES[0]
 
 
+def text_mapping(depth: int) -> dict[str, str]:
+    """tubelet's text tower <-> transformers' CLIP / X-CLIP text model and projection."""
+    return {
+        "text.token_embed": "text_model.embeddings.token_embedding",
+        "text.pos_embed": "text_model.embeddings.position_embedding.weight",
+        **layer_map("text.blocks", "text_model.encoder.layers", depth, CLIP_LAYER),
+        "text.final_norm": "text_model.final_layer_norm",
+        "text.proj": "text_projection",
+        "logit_scale": "logit_scale",
+    }
+
+
 def _mapping(cfg: VideoTextConfig) -> dict[str, str]:
-    vision, text = cfg.video_config.image, cfg.text_config
+    vision = cfg.video_config.image
     return {
         "video.tower.patch_embed": "vision_model.embeddings.patch_embedding",
         "video.tower.cls_token": "vision_model.embeddings.class_embedding",
@@ -51,20 +64,31 @@ def _mapping(cfg: VideoTextConfig) -> dict[str, str]:
         **layer_map("video.tower.blocks", "vision_model.encoder.layers", vision.depth, CLIP_LAYER),
         "video.tower.post_norm": "vision_model.post_layernorm",
         "video.tower.proj": "visual_projection",
-        "text.token_embed": "text_model.embeddings.token_embedding",
-        "text.pos_embed": "text_model.embeddings.position_embedding.weight",
-        **layer_map("text.blocks", "text_model.encoder.layers", text.depth, CLIP_LAYER),
-        "text.final_norm": "text_model.final_layer_norm",
-        "text.proj": "text_projection",
-        "logit_scale": "logit_scale",
+        **text_mapping(cfg.text_config.depth),
     }
 
 
-def config_from_hf(hf: dict) -> VideoTextConfig:
-    t = {**TEXT_DEFAULTS, **(hf.get("text_config") or {})}
+def text_from_hf(hf: dict, defaults: dict = TEXT_DEFAULTS) -> dict:
+    t = {**defaults, **(hf.get("text_config") or {})}
+    return dict(
+        vocab_size=int(t["vocab_size"]),
+        context_length=int(t["max_position_embeddings"]),
+        dim=int(t["hidden_size"]),
+        depth=int(t["num_hidden_layers"]),
+        heads=int(t["num_attention_heads"]),
+        mlp_dim=int(t["intermediate_size"]),
+        activation=activation_from_hf(t["hidden_act"]),
+        norm_eps=float(t["layer_norm_eps"]),
+        projection_dim=int(hf.get("projection_dim", 512)),
+        bos_token_id=int(t["bos_token_id"]),
+        eos_token_id=int(t["eos_token_id"]),
+        pad_token_id=int(t["pad_token_id"]),
+    )
+
+
+def vision_from_hf(hf: dict) -> dict:
     v = {**VISION_DEFAULTS, **(hf.get("vision_config") or {})}
-    projection = int(hf.get("projection_dim", 512))
-    vision = dict(
+    return dict(
         image_size=int(v["image_size"]),
         patch_size=int(v["patch_size"]),
         num_channels=int(v["num_channels"]),
@@ -74,26 +98,15 @@ def config_from_hf(hf: dict) -> VideoTextConfig:
         mlp_dim=int(v["intermediate_size"]),
         activation=activation_from_hf(v["hidden_act"]),
         norm_eps=float(v["layer_norm_eps"]),
-        projection_dim=projection,
+        projection_dim=int(hf.get("projection_dim", 512)),
     )
-    text = dict(
-        vocab_size=int(t["vocab_size"]),
-        context_length=int(t["max_position_embeddings"]),
-        dim=int(t["hidden_size"]),
-        depth=int(t["num_hidden_layers"]),
-        heads=int(t["num_attention_heads"]),
-        mlp_dim=int(t["intermediate_size"]),
-        activation=activation_from_hf(t["hidden_act"]),
-        norm_eps=float(t["layer_norm_eps"]),
-        projection_dim=projection,
-        bos_token_id=int(t["bos_token_id"]),
-        eos_token_id=int(t["eos_token_id"]),
-        pad_token_id=int(t["pad_token_id"]),
-    )
+
+
+def config_from_hf(hf: dict) -> VideoTextConfig:
     frames = int(hf.get("tubelet_num_frames", DEFAULT_FRAMES))
     return VideoTextConfig(
-        video={"tower": "clip_vision", "tower_config": vision, "num_frames": frames},
-        text=text,
+        video={"tower": "clip_vision", "tower_config": vision_from_hf(hf), "num_frames": frames},
+        text=text_from_hf(hf),
         logit_scale_init=float(hf.get("logit_scale_init_value", 2.6592)),
     )
 
@@ -115,8 +128,40 @@ def counterpart(model) -> str | None:
     return ARCHITECTURES[0] if ok else None
 
 
-def _act(name: str) -> str:
+def act_to_hf(name: str) -> str:
     return "gelu_pytorch_tanh" if name == "gelu_tanh" else name
+
+
+def text_to_hf(t) -> dict:
+    return {
+        "vocab_size": t.vocab_size,
+        "hidden_size": t.dim,
+        "intermediate_size": t.mlp_dim,
+        "num_hidden_layers": t.depth,
+        "num_attention_heads": t.heads,
+        "max_position_embeddings": t.context_length,
+        "hidden_act": act_to_hf(t.activation),
+        "layer_norm_eps": t.norm_eps,
+        "projection_dim": t.projection_dim,
+        "pad_token_id": t.pad_token_id,
+        "bos_token_id": t.bos_token_id,
+        "eos_token_id": t.eos_token_id,
+    }
+
+
+def vision_to_hf(v) -> dict:
+    return {
+        "hidden_size": v.dim,
+        "intermediate_size": v.mlp_dim,
+        "num_hidden_layers": v.depth,
+        "num_attention_heads": v.heads,
+        "num_channels": v.num_channels,
+        "image_size": v.image_size,
+        "patch_size": v.patch_size,
+        "hidden_act": act_to_hf(v.activation),
+        "layer_norm_eps": v.norm_eps,
+        "projection_dim": v.projection_dim,
+    }
 
 
 def export(model: VideoTextModel, arch: str) -> tuple[dict, dict]:
@@ -128,14 +173,7 @@ def export(model: VideoTextModel, arch: str) -> tuple[dict, dict]:
         "projection_dim": t.projection_dim,
         "logit_scale_init_value": cfg.logit_scale_init,
         "tubelet_num_frames": cfg.num_frames,
-        "text_config": dict(vocab_size=t.vocab_size, hidden_size=t.dim, intermediate_size=t.mlp_dim,
-                            num_hidden_layers=t.depth, num_attention_heads=t.heads,
-                            max_position_embeddings=t.context_length, hidden_act=_act(t.activation),
-                            layer_norm_eps=t.norm_eps, projection_dim=t.projection_dim, pad_token_id=t.pad_token_id,
-                            bos_token_id=t.bos_token_id, eos_token_id=t.eos_token_id),
-        "vision_config": dict(hidden_size=v.dim, intermediate_size=v.mlp_dim, num_hidden_layers=v.depth,
-                              num_attention_heads=v.heads, num_channels=v.num_channels, image_size=v.image_size,
-                              patch_size=v.patch_size, hidden_act=_act(v.activation), layer_norm_eps=v.norm_eps,
-                              projection_dim=v.projection_dim),
-    }  # fmt: skip
+        "text_config": text_to_hf(t),
+        "vision_config": vision_to_hf(v),
+    }
     return hf, sub_keys(split_qkv(rename(model.state_dict(), _mapping(cfg))), TO_CLIP)

@@ -1,10 +1,12 @@
-"""Check tubelet's video-language model against transformers' CLIPModel on the same weights and input.
+"""Check tubelet's video-language models against transformers' CLIPModel and XCLIPModel on the same weights and
+input.
 
-transformers has no video CLIP, so the reference is CLIP4Clip's meanP computed with transformers' own calls:
+CLIP: transformers has no video CLIP, so the reference is CLIP4Clip's meanP computed with transformers' own calls:
 `get_image_features` on every frame, each embedding L2-normalised, averaged over the frames, normalised again;
-`get_text_features` on the same token ids, normalised; similarity = `logit_scale.exp()` x cosine. Random models
-(every parameter perturbed) at two sizes and in the config variants that change the computation: the legacy
-`eos_token_id = 2` (read at the largest id), another activation.
+`get_text_features` on the same token ids, normalised; similarity = `logit_scale.exp()` x cosine. X-CLIP: the
+model's own `logits_per_video` (the text prompted by each video) and `video_embeds`. Random models (every
+parameter perturbed) at two sizes and in the config variants that change the computation: the legacy
+`eos_token_id = 2` (read at the largest id), another activation, X-CLIP.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ VARIANTS = {
     "clip": {},
     "clip-legacy-eos": dict(text=dict(eos_token_id=2)),  # openai's configs: read at the largest token id
     "clip-gelu": dict(text=dict(hidden_act="gelu"), vision=dict(hidden_act="gelu", layer_norm_eps=1e-6)),
+    "xclip": dict(vision=dict(num_frames=8)),  # MIT as wide as the projection, as X-CLIP requires
 }
+XCLIP_EXTRA = dict(prompt_layers=2, prompt_num_attention_heads=2)
 
 
 def reference_clip(variant: str = "clip", size: str = "small", seed: int = 0):
@@ -46,7 +50,13 @@ def reference_clip(variant: str = "clip", size: str = "small", seed: int = 0):
     text = {**base["text"], **specials, **extra.get("text", {})}
     vision = {**base["vision"], **extra.get("vision", {})}
     torch.manual_seed(seed)
-    config = transformers.CLIPConfig(text_config=text, vision_config=vision, projection_dim=base["projection_dim"])
+    projection = base["projection_dim"]
+    if variant.startswith("xclip"):
+        mit = dict(mit_hidden_size=projection, mit_intermediate_size=2 * projection, mit_num_attention_heads=2)
+        config = transformers.XCLIPConfig(text_config=text, vision_config={**vision, **mit}, projection_dim=projection,
+                                          **XCLIP_EXTRA)  # fmt: skip
+        return randomize(transformers.XCLIPModel(config), seed).eval()
+    config = transformers.CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection)
     return randomize(transformers.CLIPModel(config), seed).eval()
 
 
@@ -71,18 +81,21 @@ def _pooled(out) -> torch.Tensor:  # transformers 4 returns the tensor, 5 an out
 
 @torch.no_grad()
 def transformers_outputs(ref, video: torch.Tensor, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    text = F.normalize(_pooled(ref.get_text_features(input_ids=ids)), dim=-1)
+    if type(ref).__name__ == "XCLIPModel":
+        out = ref(input_ids=ids, pixel_values=video.transpose(1, 2))
+        return {"output": out.logits_per_video, "video": out.video_embeds, "text": text}
     b, _, t, h, w = video.shape
     frames = video.transpose(1, 2).reshape(b * t, 3, h, w)
     per_frame = F.normalize(_pooled(ref.get_image_features(pixel_values=frames)), dim=-1).view(b, t, -1)
     v = F.normalize(per_frame.mean(dim=1), dim=-1)
-    text = F.normalize(_pooled(ref.get_text_features(input_ids=ids)), dim=-1)
     return {"output": ref.logit_scale.exp() * v @ text.t(), "video": v, "text": text}
 
 
 @torch.no_grad()
 def tubelet_outputs(model, video: torch.Tensor, ids: torch.Tensor) -> dict[str, torch.Tensor]:
-    v, text = model.encode_video(video), model.encode_tokens(ids)
-    return {"output": model.logit_scale.exp() * v @ text.t(), "video": v, "text": text}
+    similarity = model.similarity(video, model.text(ids))  # X-CLIP: the texts prompted by each video
+    return {"output": similarity, "video": model.encode_video(video), "text": model.encode_tokens(ids)}
 
 
 def differences(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> dict:

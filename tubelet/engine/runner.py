@@ -66,7 +66,7 @@ class ModelRunner:
         # a model trained with label symmetries (mirrors, time reversal) is run on every view of each window
         self.views = None if single_view else model_views(model)
         # a video-language model scores the labels set on it (`set_labels`): one pass, no views
-        self.text_labels = hasattr(model, "label_embeddings") and self.classifies
+        self.text_labels = hasattr(model, "label_features") and self.classifies
 
     @classmethod
     def load(cls, spec: ModelSpec, device: str | None = None) -> "ModelRunner":

@@ -79,12 +79,17 @@ class ClipTextConfig(_BlockFields):
     bos_token_id: int = 49406
     eos_token_id: int = 49407
     pad_token_id: int = 1
+    # where a sentence is read: "auto" = CLIP's rule (below); "argmax" = always at the largest token id, as
+    # transformers' X-CLIP does whatever its config says (the end-of-text token is the largest id in CLIP's vocabulary)
+    pool: str = "auto"
 
     causal = True
 
     def __post_init__(self):
         if self.dim % self.heads:
             raise ValueError(f"dim {self.dim} is not divisible by heads {self.heads}")
+        if self.pool not in ("auto", "argmax"):
+            raise ValueError(f"pool must be auto or argmax, got {self.pool!r}")
 
 
 class ClipVisionTower(nn.Module):
@@ -134,7 +139,7 @@ class ClipTextTower(nn.Module):
 
     def end_of_text(self, ids: torch.Tensor) -> torch.Tensor:
         """(N, L) token ids -> (N,) the position each sentence is read at."""
-        if self.config.eos_token_id == 2:
+        if self.config.pool == "argmax" or self.config.eos_token_id == 2:
             # CLIP configs saved before transformers fixed eos_token_id (its PR #24773; openai's among them) say 2
             # and are read at the largest id, which in CLIP's vocabulary is the end-of-text token
             return ids.argmax(dim=-1)

@@ -24,8 +24,13 @@ from .clip import ClipTextConfig, ClipTextTower
 from .config import VideoTransformerConfig
 from .frame_model import FrameModel, FrameModelConfig
 from .model import VideoTransformer, trunc_normal
+from .xclip import XClipVideoConfig, XClipVideoTower
 
-VIDEO_TOWERS = {"frames": (FrameModel, FrameModelConfig), "transformer": (VideoTransformer, VideoTransformerConfig)}
+VIDEO_TOWERS = {
+    "frames": (FrameModel, FrameModelConfig),  # an image tower per frame, meanP (CLIP checkpoints)
+    "transformer": (VideoTransformer, VideoTransformerConfig),  # tubelet's own, pooled and projected
+    "xclip": (XClipVideoTower, XClipVideoConfig),  # X-CLIP: cross-frame messages, MIT, prompted texts
+}
 
 
 @dataclass
@@ -44,8 +49,9 @@ class VideoTextConfig:
         self.id2label = {int(k): str(v) for k, v in self.id2label.items()}
         if self.video_tower == "transformer" and self.video_config.num_labels:
             raise ValueError("the video transformer of a video-language model has no classification head")
-        if self.video_tower == "frames":
-            dims = self.video_config.image.projection_dim, self.text_config.projection_dim
+        if self.video_tower != "transformer":
+            video = self.video_config
+            dims = getattr(video, "image", video).projection_dim, self.text_config.projection_dim
             if dims[0] != dims[1]:
                 raise ValueError(f"the towers project to different sizes (video {dims[0]}, text {dims[1]})")
 
@@ -89,50 +95,69 @@ class VideoTextModel(nn.Module):
         self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init))
         self.tokenizer = None  # a text.tokenizer.ClipTokenizer, attached by the loader
         self.label_template = "{}"
-        self.register_buffer("label_embeddings", torch.zeros(0, config.text_config.projection_dim), persistent=False)
+        self.register_buffer("label_features", torch.zeros(0, config.text_config.projection_dim), persistent=False)
 
     # --- the two towers ----------------------------------------------------------------------------------------
+    def _video(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """-> (B, D) unit vectors, and (X-CLIP) the context its texts are prompted with, else None."""
+        if self.config.video_tower == "xclip":
+            embedding, context = self.video(video)
+            return F.normalize(embedding, dim=-1), context
+        pooled = self.video.pool(self.video.forward_features(video))
+        return (pooled if self.video_proj is None else F.normalize(self.video_proj(pooled), dim=-1)), None
+
     def encode_video(self, video: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) normalized video -> (B, D) unit vectors."""
-        pooled = self.video.pool(self.video.forward_features(video))
-        return pooled if self.video_proj is None else F.normalize(self.video_proj(pooled), dim=-1)
+        return self._video(video)[0]
 
     def encode_tokens(self, ids: torch.Tensor) -> torch.Tensor:
         """(N, L) token ids -> (N, D) unit vectors."""
         return F.normalize(self.text(ids), dim=-1)
 
-    def encode_text(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
-        """Sentences -> (N, D) unit vectors, in batches (a thousand labels never make one huge padded batch)."""
+    def text_features(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
+        """Sentences -> (N, D) projected text features, not normalised, in batches (a thousand labels never make
+        one huge padded batch)."""
         if self.tokenizer is None:
             raise ValueError(
                 "this model has no tokenizer: its folder needs tokenizer.json, or vocab.json and merges.txt"
             )
         device = self.logit_scale.device
-        parts = [self.encode_tokens(ids.to(device)) for ids in self.tokenizer.batches(list(texts), batch_size)]
+        parts = [self.text(ids.to(device)) for ids in self.tokenizer.batches(list(texts), batch_size)]
         return torch.cat(parts) if parts else torch.zeros(0, self.config.text_config.projection_dim, device=device)
 
+    def encode_text(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
+        """Sentences -> (N, D) unit vectors. For X-CLIP, the text as no particular video prompts it (what a search
+        index can hold; `similarity` prompts it with each video)."""
+        return F.normalize(self.text_features(texts, batch_size), dim=-1)
+
+    def _scores(self, video: torch.Tensor, context: torch.Tensor | None, text: torch.Tensor) -> torch.Tensor:
+        """Unit video vectors (B, D) and projected text features (K, D) -> (B, K) logit_scale x cosine."""
+        if context is None:
+            return self.logit_scale.exp() * video @ F.normalize(text, dim=-1).t()
+        prompted = self.video.condition(text[None].expand(len(video), -1, -1), context)  # X-CLIP: per video
+        return self.logit_scale.exp() * torch.einsum("bd,bkd->bk", video, F.normalize(prompted, dim=-1))
+
     def similarity(self, video: torch.Tensor, texts: list[str] | torch.Tensor) -> torch.Tensor:
-        """(B, N) logit_scale.exp() x cosine between each clip and each text (sentences or unit vectors)."""
-        text = self.encode_text(texts) if isinstance(texts, (list, tuple)) else texts
-        return self.logit_scale.exp() * self.encode_video(video) @ text.t()
+        """(B, N) logit_scale.exp() x cosine between each clip and each text (sentences, or `text_features`);
+        transformers' `logits_per_video`."""
+        text = self.text_features(texts) if isinstance(texts, (list, tuple)) else texts
+        return self._scores(*self._video(video), text)
 
     # --- labels typed at run time ------------------------------------------------------------------------------
     def set_labels(self, labels: list[str], template: str = "{}") -> None:
         """Make `forward` score these labels: each is written into `template` and encoded once."""
         with torch.no_grad():
-            self.label_embeddings = self.encode_text([template.format(label) for label in labels])
+            self.label_features = self.text_features([template.format(label) for label in labels])
         self.config.id2label = dict(enumerate(labels))
         self.label_template = template
 
-    def _label_logits(self, embedding: torch.Tensor) -> torch.Tensor:
-        if not len(self.label_embeddings):
+    def forward_with_embedding(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, C, T, H, W) -> (B, L) similarities to the labels (their softmax is the label distribution), and the
+        (B, D) video embedding."""
+        if not len(self.label_features):
             raise ValueError("no labels: call set_labels first (tubelet tag --labels ...)")
-        return self.logit_scale.exp() * embedding @ self.label_embeddings.t()
+        embedding, context = self._video(video)
+        return self._scores(embedding, context, self.label_features), embedding
 
     def forward(self, video: torch.Tensor) -> torch.Tensor:
-        """(B, C, T, H, W) -> (B, L) similarities to the labels; their softmax is the label distribution."""
-        return self._label_logits(self.encode_video(video))
-
-    def forward_with_embedding(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        embedding = self.encode_video(video)
-        return self._label_logits(embedding), embedding
+        return self.forward_with_embedding(video)[0]
