@@ -14,7 +14,7 @@ from conftest import run_cli
 import tubelet
 from tubelet.synth import captions
 from tubelet.synth.caption_set import plan
-from tubelet.training.captions_data import read_captions
+from tubelet.training.captions_data import positives, read_captions
 from tubelet.training.contrastive import contrastive_loss
 from tubelet.training.retrieval import ranks
 
@@ -63,27 +63,47 @@ def test_a_caption_manifest_groups_rows_by_clip_and_refuses_bad_ones(tmp_path):
     clips = read_captions(tmp_path / "m.csv")
     assert [c.captions for c in clips] == [("a dog", "a pup"), ("a cat",)]
     assert clips[0].path == (tmp_path / "a.mp4").resolve() and clips[1].facts == {"camera": "pan_left"}
+    assert clips[0].meanings[1] == frozenset({("caption", "a pup")})  # no mentions: a caption means its text
     (tmp_path / "bad.csv").write_text("path,label\na.mp4,x\n")
     with pytest.raises(ValueError, match="'path' and 'caption'"):
         read_captions(tmp_path / "bad.csv")
     (tmp_path / "empty.csv").write_text("path,caption\na.mp4,  \n")
     with pytest.raises(ValueError, match="an empty caption"):
         read_captions(tmp_path / "empty.csv")
+    (tmp_path / "mentions.csv").write_text("path,caption,mentions,camera\na.mp4,x,colour,static\n")
+    with pytest.raises(ValueError, match="'mentions' names colour, which is not a fact column"):
+        read_captions(tmp_path / "mentions.csv")
 
 
-def test_the_loss_shares_positives_between_identical_captions():
+def test_a_caption_is_true_of_every_clip_with_the_facts_it_states(tmp_path):
+    rows = [
+        "path,caption,mentions,camera,colour",
+        "a.mp4,panning to the left,camera,pan_left,red",
+        "b.mp4,the camera pans left,camera,pan_left,blue",
+        "c.mp4,a static shot,camera,static,red",
+        "c.mp4,something red,colour,static,red",
+    ]
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    a, b, c = read_captions(tmp_path / "m.csv")
+    true_of = positives([a.meanings[0], c.meanings[1]], [a, b, c])
+    # "panning to the left" is true of both pans, whatever words b's own caption used; "something red" of a and c
+    assert true_of.tolist() == [[True, True, False], [True, False, True]]
+
+
+def test_the_loss_counts_every_clip_a_caption_is_true_of_as_a_positive():
     g = torch.Generator().manual_seed(0)
     text = F.normalize(torch.randn(4, 8, generator=g), dim=-1)
     scale = torch.tensor(20.0)
-    names = ["a static shot", "zooming in", "a static shot", "a red circle"]
-    aligned, found = contrastive_loss(text.clone(), text, scale, names)
-    assert found == 4  # each clip finds its own caption text first
-    shuffled, _ = contrastive_loss(text[[1, 0, 3, 2]], text, scale, names)
+    true_of = torch.eye(4, dtype=torch.bool)
+    aligned, found = contrastive_loss(text.clone(), text, scale, true_of)
+    assert found == 4  # each clip finds its own caption first
+    shuffled, _ = contrastive_loss(text[[1, 0, 3, 2]], text, scale, true_of)
     assert aligned < shuffled
-    # clips 0 and 2 share a caption (and so its embedding): swapping their videos changes nothing
+    # captions 0 and 2 are true of both clips 0 and 2 (and say the same): swapping those clips changes nothing
+    true_of[0, 2] = true_of[2, 0] = True
     text[2] = text[0]
-    a, _ = contrastive_loss(text, text, scale, names)
-    b, _ = contrastive_loss(text[[2, 1, 0, 3]], text, scale, names)
+    a, _ = contrastive_loss(text, text, scale, true_of)
+    b, _ = contrastive_loss(text[[2, 1, 0, 3]], text, scale, true_of)
     assert torch.allclose(a, b)
 
 

@@ -66,7 +66,7 @@ def facts_zero_shot(model, test_csv: str | Path, batch_size: int = 32) -> dict:
             "seen": _accuracy([r for r, f in zip(right, facts, strict=True) if not f.held_out]),
             "all": _accuracy(right),
         }
-    out["retrieval"] = retrieval_metrics(model, videos, [c.captions for c in clips]).to_json()
+    out["retrieval"] = retrieval_metrics(model, videos, clips).to_json()
     return out
 
 

@@ -1,7 +1,8 @@
 """`tubelet synth captions OUT --clips N`: the captioned dataset (synth/captions.py) as MP4 files and manifests.
 
-`train.csv`, `val.csv`, `test.csv`: `path,caption,shape,colour,motion,camera,held_out`, three rows per clip (its
-three captions). Clip i depends only on (seed, i); finished files are kept, so an interrupted run goes on.
+`train.csv`, `val.csv`, `test.csv`: `path,caption,mentions,shape,colour,motion,camera,held_out`, three rows per
+clip (its three captions; `mentions`: the facts a caption states, so training knows which clips it is true of).
+Clip i depends only on (seed, i); finished files are kept, so an interrupted run goes on.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from ..atomic import atomic_write_text
 from . import captions
 
 SPLITS = ("train", "val", "test")
-COLUMNS = ("path", "caption", "shape", "colour", "motion", "camera", "held_out")
+COLUMNS = ("path", "caption", "mentions", "shape", "colour", "motion", "camera", "held_out")
+# the facts each of a clip's three captions states (captions.captions: the whole scene, the object, the camera)
+MENTIONS = ("shape,colour,motion,camera", "shape,colour,motion", "camera")
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,8 @@ def synthesize_captions(
         for c in rows:
             if c.split == split:
                 f = c.facts
-                for text in c.captions:
-                    w.writerow([c.path, text, f.shape, f.colour, f.motion, f.camera, int(f.held_out)])
+                for text, mentions in zip(c.captions, MENTIONS, strict=True):
+                    w.writerow([c.path, text, mentions, f.shape, f.colour, f.motion, f.camera, int(f.held_out)])
         atomic_write_text(out / f"{split}.csv", buf.getvalue())
     info = {
         "task": "captions",

@@ -1,8 +1,14 @@
-"""Captioned clips for contrastive training: a manifest CSV of `path,caption` (several rows per clip allowed; more
-columns are kept as the clip's facts), read into one entry per clip with all its captions.
+"""Captioned clips for contrastive training: a manifest CSV of `path,caption` (several rows per clip allowed), read
+into one entry per clip with all its captions.
+
+What makes two clips positives of one caption: by default, the same caption text. A manifest may say more: its
+other columns are the clip's facts (`camera=pan_left`, `colour=red`, ...), and a `mentions` column names the facts
+each caption states (`camera`, or `shape,colour,motion`). A caption is then true of every clip that has those
+facts, whatever words it uses: "panning to the left" is true of every pan left in the batch, not a negative for
+all but one of them (with nine camera moves, most of a batch would be such false negatives).
 
 The video side is `data.ClipDataset` (the same decoding, temporal jitter, crops and cache as `train`); an item is
-(clip, one of its captions drawn by (seed, epoch, clip), the clip's index).
+(clip, one of its captions drawn by (seed, epoch, clip), the clip's index, the caption's index).
 """
 
 from __future__ import annotations
@@ -17,17 +23,40 @@ import torch
 from ..video.preprocess import Preprocessor
 from .data import ClipDataset, Sample
 
+Meaning = frozenset  # of (fact, value) pairs a caption states
+RESERVED = ("path", "caption", "mentions")
+
 
 @dataclass(frozen=True)
 class CaptionedClip:
     path: Path
     captions: tuple[str, ...]
+    meanings: tuple[Meaning, ...] = ()  # what each caption states
     facts: dict = field(default_factory=dict, hash=False, compare=False)  # the manifest's other columns
+
+    @property
+    def truths(self) -> frozenset:
+        """Everything true of the clip: its facts, and each of its captions as text."""
+        return frozenset(self.facts.items()) | {("caption", t) for t in self.captions}
+
+    def satisfies(self, meaning: Meaning) -> bool:
+        return meaning <= self.truths
+
+
+def meaning_of(row: dict, caption: str) -> Meaning:
+    """The facts a manifest row's caption states (its `mentions`), or the caption text itself."""
+    mentions = [m.strip() for m in (row.get("mentions") or "").split(",") if m.strip()]
+    if not mentions:
+        return frozenset({("caption", caption)})
+    unknown = [m for m in mentions if m not in row or m in RESERVED]
+    if unknown:
+        raise ValueError(f"'mentions' names {', '.join(unknown)}, which is not a fact column")
+    return frozenset((m, row[m]) for m in mentions)
 
 
 def read_captions(path: str | os.PathLike) -> list[CaptionedClip]:
-    """`path,caption[,...]` CSV -> one entry per clip, in order of first appearance; relative paths are relative
-    to the CSV's folder."""
+    """`path,caption[,mentions][,fact columns]` CSV -> one entry per clip, in order of first appearance; relative
+    paths are relative to the CSV's folder."""
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8") as f:
@@ -38,15 +67,20 @@ def read_captions(path: str | os.PathLike) -> list[CaptionedClip]:
         raise ValueError(f"{path} is not UTF-8 text") from None
     if not rows or not {"path", "caption"} <= set(rows[0]):
         raise ValueError(f"{path} needs a header with 'path' and 'caption' columns")
-    clips: dict[Path, tuple[list[str], dict]] = {}
+    clips: dict[Path, tuple[list[str], list[Meaning], dict]] = {}
     for r in rows:
         p = Path(r["path"]) if os.path.isabs(r["path"]) else (path.parent / r["path"]).resolve()
         caption = (r["caption"] or "").strip()
         if not caption:
             raise ValueError(f"{path}: an empty caption for {r['path']}")
-        texts, _ = clips.setdefault(p, ([], {k: v for k, v in r.items() if k not in ("path", "caption")}))
+        try:
+            meaning = meaning_of(r, caption)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+        texts, meanings, _ = clips.setdefault(p, ([], [], {k: v for k, v in r.items() if k not in RESERVED}))
         texts.append(caption)
-    return [CaptionedClip(p, tuple(texts), facts) for p, (texts, facts) in clips.items()]
+        meanings.append(meaning)
+    return [CaptionedClip(p, tuple(t), tuple(m), facts) for p, (t, m, facts) in clips.items()]
 
 
 def caption_splits(data: str | os.PathLike) -> dict[str, list[CaptionedClip]]:
@@ -57,6 +91,11 @@ def caption_splits(data: str | os.PathLike) -> dict[str, list[CaptionedClip]]:
     if not (data / "train.csv").exists():
         raise ValueError(f"{data} has no train.csv (a path,caption manifest)")
     return {s: read_captions(data / f"{s}.csv") for s in ("train", "val", "test") if (data / f"{s}.csv").exists()}
+
+
+def positives(meanings: list[Meaning], clips: list[CaptionedClip]) -> torch.Tensor:
+    """(captions, clips) bool: caption a is true of clip b."""
+    return torch.tensor([[c.satisfies(m) for c in clips] for m in meanings])
 
 
 class CaptionDataset(torch.utils.data.Dataset):
@@ -81,13 +120,14 @@ class CaptionDataset(torch.utils.data.Dataset):
         self.video.cache(workers, progress)
         return self
 
-    def caption(self, i: int) -> str:
-        """Training: one of the clip's captions, drawn by (seed, epoch, clip); evaluation: the first."""
-        texts = self.clips[i].captions
-        if not self.video.train or len(texts) == 1:
-            return texts[0]
-        return texts[int(torch.randint(len(texts), (1,), generator=self.video._rng(i, stream=3)))]
+    def caption(self, i: int) -> int:
+        """Which of clip i's captions: in training one drawn by (seed, epoch, clip); in evaluation the first."""
+        n = len(self.clips[i].captions)
+        if not self.video.train or n == 1:
+            return 0
+        return int(torch.randint(n, (1,), generator=self.video.rng(i, stream=3)))
 
     def __getitem__(self, i: int):
         x, _ = self.video[i]
-        return x, self.caption(i), i
+        k = self.caption(i)
+        return x, self.clips[i].captions[k], i, k

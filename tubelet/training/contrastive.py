@@ -2,11 +2,11 @@
 
 The model: one of tubelet's video transformers (optionally started from a VideoMAE-pretrained encoder, `--init`),
 pooled and projected, and CLIP's text tower with a byte-pair tokenizer learnt from the training captions. The
-loss is CLIP's symmetric InfoNCE with a learned temperature, with one change for captions written from a few
-facts: clips of a batch whose captions are the same text are all positives of that text (two static shots both
-captioned "a static shot" are not pushed apart). After each epoch rank 0 scores retrieval on the validation split
-and keeps the best model; the test split scores it at the end. Loop machinery (torchrun, loaders, schedule,
-resumable checkpoints) is loop.py's, shared with `train` and `pretrain`.
+loss is CLIP's symmetric InfoNCE with a learned temperature, with one change: a caption is a positive of every
+clip in the batch it is true of (the same text, or, when the manifest says which facts each caption states, every
+clip with those facts; captions_data.py), not of its own clip alone. After each epoch rank 0 scores retrieval on
+the validation split and keeps the best model; the test split scores it at the end. Loop machinery (torchrun,
+loaders, schedule, resumable checkpoints) is loop.py's, shared with `train` and `pretrain`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ..modeling.video_text import VideoTextConfig, VideoTextModel
 from ..modeling.videomae import VideoMAE
 from ..text.tokenizer import train_clip_tokenizer
 from ..video.preprocess import Preprocessor, preprocessor_config
-from .captions_data import CaptionDataset, caption_splits
+from .captions_data import CaptionDataset, caption_splits, positives
 from .curves import save_curves
 from .loop import EpochMeter, Run, begin_epoch, make_loader, optimizer_and_schedule, restore, save_best
 from .retrieval import embed_videos, retrieval_metrics
@@ -103,23 +103,26 @@ class ContrastivePair(nn.Module):
         return self.model.encode_video(video), self.model.encode_tokens(ids), self.model.logit_scale.exp()
 
 
-def contrastive_loss(video: torch.Tensor, text: torch.Tensor, scale: torch.Tensor, captions: list[str]):
-    """Symmetric InfoNCE over a batch; clips with the same caption text share their positives.
-    -> (loss, how many clips found one of their own captions first)."""
-    logits = scale * video @ text.t()
-    same = torch.tensor([[a == b for b in captions] for a in captions], device=logits.device)
-    targets = same.float() / same.sum(dim=1, keepdim=True)
-    loss = (F.cross_entropy(logits, targets) + F.cross_entropy(logits.t(), targets)) / 2
-    found = same[torch.arange(len(captions)), logits.argmax(dim=1)].sum().item()
-    return loss, found
+def contrastive_loss(video: torch.Tensor, text: torch.Tensor, scale: torch.Tensor, true_of: torch.Tensor):
+    """Symmetric InfoNCE over a batch: `true_of[a, b]` says caption a is true of clip b (its own, or another with
+    the facts it states), and every such pair is a positive. -> (loss, clips whose best caption is true of them)."""
+    logits = scale * video @ text.t()  # (clips, captions)
+    pos = true_of.t().to(logits.device).float()
+    video_loss = F.cross_entropy(logits, pos / pos.sum(dim=1, keepdim=True))
+    text_loss = F.cross_entropy(logits.t(), pos.t() / pos.t().sum(dim=1, keepdim=True))
+    found = pos[torch.arange(len(pos)), logits.argmax(dim=1)].sum().item()
+    return (video_loss + text_loss) / 2, found
 
 
-def train_epoch(cfg: TextTrainConfig, pair, tokenizer, batches, optimizer, scheduler, bar) -> EpochMeter:
+def train_epoch(cfg: TextTrainConfig, pair, data: CaptionDataset, batches, optimizer, scheduler, bar) -> EpochMeter:
     meter = EpochMeter()
-    for x, captions, _ in batches:
+    tokenizer = pair_model(pair).tokenizer
+    for x, captions, index, which in batches:
+        clips = [data.clips[i] for i in index.tolist()]
+        true_of = positives([c.meanings[k] for c, k in zip(clips, which.tolist(), strict=True)], clips)
         ids = tokenizer(list(captions)).to(cfg.device)
         video, text, scale = pair(x.to(cfg.device), ids)
-        loss, found = contrastive_loss(video, text, scale, list(captions))
+        loss, found = contrastive_loss(video, text, scale, true_of)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(pair.parameters(), cfg.grad_clip)
@@ -196,7 +199,7 @@ def train_text(cfg: TextTrainConfig, resume: bool = False, progress: bool | None
     def score(split: str):
         loader = make_loader(datasets[split], batch_size=cfg.batch_size, shuffle=False, workers=workers, seed=0)
         videos = embed_videos(model, loader, cfg.device)
-        return retrieval_metrics(model, videos, [c.captions for c in datasets[split].clips])
+        return retrieval_metrics(model, videos, datasets[split].clips)
 
     for epoch in range(state["epoch"], cfg.epochs):
         begin_epoch(cfg.seed, epoch, datasets["train"])
@@ -204,7 +207,7 @@ def train_text(cfg: TextTrainConfig, resume: bool = False, progress: bool | None
                                   epoch=epoch)  # fmt: skip
         pair.train()
         bar = run.progress_bar(steps, epoch=epoch, epochs=cfg.epochs, progress=progress)
-        meter = train_epoch(cfg, pair, model.tokenizer, islice(loader, steps), optimizer, scheduler, bar)
+        meter = train_epoch(cfg, pair, datasets["train"], islice(loader, steps), optimizer, scheduler, bar)
         record = {"epoch": epoch + 1, "train_loss": meter.loss, "train_top1": meter.accuracy,
                   "temperature": 1 / model.logit_scale.exp().item(), "seconds": meter.seconds}  # fmt: skip
         if run.main:

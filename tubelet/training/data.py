@@ -165,14 +165,14 @@ class ClipDataset(torch.utils.data.Dataset):
     def __len__(self):
         return len(self.samples)
 
-    def _rng(self, i: int, stream: int = 0) -> torch.Generator:
+    def rng(self, i: int, stream: int = 0) -> torch.Generator:
         """Reproducible per (seed, epoch, clip, stream): a resumed run draws what the original drew."""
         return torch.Generator().manual_seed(hash((self.seed, self.epoch, i, stream)) & 0x7FFF_FFFF_FFFF)
 
     def times(self, i: int, duration: float, jitter: bool) -> list[float]:
         if not jitter:
             return sample_times(0.0, duration, self.n)
-        return jittered_times(0.0, duration, self.n, torch.rand(self.n, generator=self._rng(i)).tolist())
+        return jittered_times(0.0, duration, self.n, torch.rand(self.n, generator=self.rng(i)).tolist())
 
     def frames(self, i: int, jitter: bool = False) -> torch.Tensor:
         """Clip i decoded, resized and cropped: `(T, 3, H, W)` uint8."""
@@ -222,7 +222,7 @@ class ClipDataset(torch.utils.data.Dataset):
         """One box per clip (area crop_scale..1 of the frame, aspect 3:4..4:3), the same in every frame so
         motion keeps its direction, resized back to the frame size: `(T, 3, H, W)` uint8 -> same."""
         t, _, h, w = x.shape
-        u = torch.rand(4, generator=self._rng(i, stream=2)).tolist()
+        u = torch.rand(4, generator=self.rng(i, stream=2)).tolist()
         area = h * w * (self.crop_scale + (1 - self.crop_scale) * u[0])
         aspect = math.exp(math.log(3 / 4) + (math.log(4 / 3) - math.log(3 / 4)) * u[1])
         ch, cw = min(h, round(math.sqrt(area / aspect))), min(w, round(math.sqrt(area * aspect)))
@@ -235,7 +235,7 @@ class ClipDataset(torch.utils.data.Dataset):
         if self.train and self.crop_scale < 1:
             x = self.random_resized_crop(i, x)
         if self.train and self.symmetries:
-            flips = torch.rand(len(self.symmetries), generator=self._rng(i, stream=1)).tolist()
+            flips = torch.rand(len(self.symmetries), generator=self.rng(i, stream=1)).tolist()
             names = [name for u, name in zip(flips, sorted(self.symmetries), strict=True) if u < 0.5]
             x, label = apply_views(names, x, time_dim=0), relabel(names, label, self.symmetries)
         return self.pre.normalize(x[None])[0], self.label2id[label]

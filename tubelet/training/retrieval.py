@@ -1,10 +1,10 @@
 """How well a video-language model matches clips and text: text-to-video retrieval (R@1, R@5, R@10, median rank)
 and zero-shot classification where the candidates are captions.
 
-Retrieval: each clip's query is its first caption; the candidates are every clip of the split; a clip whose query
-is shared with other clips (two static shots described alike) counts as found at the best rank of any of them.
+Retrieval: each clip's query is its first caption; the candidates are every clip of the split; a query true of
+several clips (the same text, or the same facts: captions_data.py) counts as found at the best rank of any of them.
 Zero-shot: every distinct caption of the split is a candidate label; a clip is right when its best-scoring caption
-is one of its own.
+is true of it.
 """
 
 from __future__ import annotations
@@ -41,22 +41,24 @@ def ranks(similarity: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def retrieval_metrics(model, videos: torch.Tensor, captions: list[tuple[str, ...]], batch_size: int = 256):
-    """videos: (N, D) unit embeddings of N clips; captions: each clip's captions (the first is its query)."""
-    queries = [c[0] for c in captions]
+def retrieval_metrics(model, videos: torch.Tensor, clips: list, batch_size: int = 256) -> RetrievalMetrics:
+    """videos: (N, D) unit embeddings of N captioned clips (captions_data.CaptionedClip), in the same order."""
+    from .captions_data import positives
+
+    queries = [c.captions[0] for c in clips]
     text = model.encode_text(queries, batch_size=batch_size).float().cpu()
-    same = torch.tensor([[a == b for b in queries] for a in queries])
-    r = ranks(text @ videos.t(), same).float()
-    candidates = sorted({t for c in captions for t in c})
+    r = ranks(text @ videos.t(), positives([c.meanings[0] for c in clips], clips)).float()
+    meaning = {t: m for c in clips for t, m in zip(c.captions, c.meanings, strict=True)}
+    candidates = sorted(meaning)
     cand = model.encode_text(candidates, batch_size=batch_size).float().cpu()
     best = (videos @ cand.t()).argmax(dim=1).tolist()
-    right = [candidates[b] in set(c) for b, c in zip(best, captions, strict=True)]
+    right = [c.satisfies(meaning[candidates[b]]) for b, c in zip(best, clips, strict=True)]
     return RetrievalMetrics(
         r1=float((r <= 1).float().mean()),
         r5=float((r <= 5).float().mean()),
         r10=float((r <= 10).float().mean()),
         median_rank=float(r.median()),
         zero_shot_top1=sum(right) / len(right),
-        clips=len(captions),
+        clips=len(clips),
         captions=len(candidates),
     )
