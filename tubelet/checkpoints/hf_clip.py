@@ -111,15 +111,25 @@ def config_from_hf(hf: dict) -> VideoTextConfig:
     )
 
 
-def load(hf: dict, state: dict, arch: str) -> VideoTextModel:
+def load_with(config_from, mapping, hf: dict, state: dict, family: str) -> VideoTextModel:
+    """A CLIP-family folder -> the model: its config read by `config_from`, its tensors renamed by `mapping`."""
     try:
-        cfg = config_from_hf(hf)
+        cfg = config_from(hf)
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"bad CLIP config: {e}") from None
+        raise CheckpointError(f"bad {family} config: {e}") from None
     state = fuse_qkv(sub_keys(state, TO_FUSE))
     # position ids are a buffer transformers rebuilds; older checkpoints saved them
     ignore = [r".*\.embeddings\.position_ids"]
-    return load_exact(VideoTextModel(cfg), rename(state, invert(_mapping(cfg)), ignore=ignore))
+    return load_exact(VideoTextModel(cfg), rename(state, invert(mapping(cfg)), ignore=ignore))
+
+
+def export_state(model: VideoTextModel, mapping) -> dict:
+    """The model's tensors under the transformers names `mapping` gives, attention split back into q, k, v."""
+    return sub_keys(split_qkv(rename(model.state_dict(), mapping(model.config))), TO_CLIP)
+
+
+def load(hf: dict, state: dict, arch: str) -> VideoTextModel:
+    return load_with(config_from_hf, _mapping, hf, state, "CLIP")
 
 
 def counterpart(model) -> str | None:
@@ -176,4 +186,4 @@ def export(model: VideoTextModel, arch: str) -> tuple[dict, dict]:
         "text_config": text_to_hf(t),
         "vision_config": vision_to_hf(v),
     }
-    return hf, sub_keys(split_qkv(rename(model.state_dict(), _mapping(cfg))), TO_CLIP)
+    return hf, export_state(model, _mapping)

@@ -7,17 +7,17 @@ from ..modeling.video_text import VideoTextConfig, VideoTextModel
 from .files import CheckpointError
 from .hf_clip import (
     CLIP_LAYER,
-    TO_CLIP,
-    TO_FUSE,
     act_to_hf,
     activation_from_hf,
+    export_state,
+    load_with,
     text_from_hf,
     text_mapping,
     text_to_hf,
     vision_from_hf,
     vision_to_hf,
 )
-from .rename import fuse_qkv, invert, layer_map, load_exact, rename, split_qkv, sub_keys
+from .rename import layer_map
 
 MODEL_TYPE = "xclip"
 ARCHITECTURES = ("XCLIPModel",)
@@ -82,13 +82,7 @@ def config_from_hf(hf: dict) -> VideoTextConfig:
 
 
 def load(hf: dict, state: dict, arch: str) -> VideoTextModel:
-    try:
-        cfg = config_from_hf(hf)
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"bad X-CLIP config: {e}") from None
-    state = fuse_qkv(sub_keys(state, TO_FUSE))
-    ignore = [r".*\.embeddings\.position_ids"]
-    return load_exact(VideoTextModel(cfg), rename(state, invert(_mapping(cfg)), ignore=ignore))
+    return load_with(config_from_hf, _mapping, hf, state, "X-CLIP")
 
 
 def counterpart(model) -> str | None:
@@ -114,4 +108,4 @@ def export(model: VideoTextModel, arch: str) -> tuple[dict, dict]:
         "text_config": text_to_hf(t),
         "vision_config": vision,
     }
-    return hf, sub_keys(split_qkv(rename(model.state_dict(), _mapping(cfg))), TO_CLIP)
+    return hf, export_state(model, _mapping)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .common import progress_choice, resolve_device
-from .training import add_model_options, model_overrides
+from .training import add_loop_options, add_model_options, model_overrides
 
 
 def cmd_train_text(args) -> int:
@@ -59,14 +59,6 @@ def add_commands(sub):
     p.add_argument("--context", type=int, default=32, help="tokens per caption (longer ones are cut)")
     p.add_argument("--vocab", type=int, default=1000, help="byte-pair vocabulary learnt from the training captions")
     p.add_argument("--projection-dim", type=int, default=128, help="the shared space's size")
-    p.add_argument("--workers", type=int, default=2, help="data-loading processes")
-    p.add_argument("--cache", action="store_true", help="decode every clip once into memory (fast epochs, no jitter)")
-    p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--window", type=float, help="seconds: stored with the model as the window `tag` uses by default")
-    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--progress", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
+    add_loop_options(p)
     add_model_options(p)
     p.set_defaults(func=cmd_train_text)

@@ -68,6 +68,19 @@ def model_overrides(args) -> dict:
     return d
 
 
+def add_loop_options(p):
+    """What a training run takes besides its recipe: data loading, threads, seed, device, resume, progress."""
+    p.add_argument("--workers", type=int, default=2, help="data-loading processes")
+    p.add_argument("--cache", action="store_true", help="decode every clip once into memory (fast epochs, no jitter)")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--window", type=float, help="seconds: stored with the model as the window `tag` uses by default")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--progress", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
 def add_model_options(p):
     g = p.add_argument_group("model (ignored with --init, which keeps the pretrained architecture)")
     for name, kind in MODEL_OPTIONS.items():
@@ -207,8 +220,6 @@ def add_commands(sub):
         help="random resized crop: smallest share of the frame's area kept (default 0.7 with --init, else 1: no crop)",
     )
     r.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
-    r.add_argument("--workers", type=int, default=2, help="data-loading processes")
-    r.add_argument("--cache", action="store_true", help="decode every clip once into memory (fast epochs, no jitter)")
     r.add_argument(
         "--symmetries",
         nargs="?",
@@ -218,13 +229,7 @@ def add_commands(sub):
         help="augment with the label-mapping views the dataset declares (dataset.json): all of them, or "
         "a comma-separated subset such as hflip,vflip,reverse; tag and eval then average over them",
     )
-    r.add_argument("--threads", type=int, help="torch CPU threads")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--window", type=float, help="seconds: stored with the model as the window `tag` uses by default")
-    r.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
-    r.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    r.add_argument("--progress", action="store_true")
-    r.add_argument("-q", "--quiet", action="store_true")
+    add_loop_options(r)
     add_model_options(r)
     r.set_defaults(func=cmd_train)
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic import atomic_write_text
 from . import camera
+from .pool import make_all
 from .testbeds import TESTBEDS
 
 TASKS = TESTBEDS  # the name the rest of tubelet has always used
@@ -80,27 +79,7 @@ def synthesize(
         for i, s, label in rows
         if not clip_path(out, s, label, i).exists()
     ]
-    from tqdm import tqdm
-
-    bar = tqdm(
-        total=clips,
-        initial=clips - len(todo),
-        unit="clip",
-        desc=f"synth {task}",
-        disable=(not progress) if progress is not None else None,
-    )
-    workers = workers or min(4, os.cpu_count() or 1)
-    if workers > 1 and len(todo) > 1:
-        # spawn, not fork: a forked child inherits every lock another thread of this process held at that moment
-        # (torch's, transformers', a logging handler's) and can wait on one forever
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for _ in pool.map(_make_one, todo, chunksize=4):
-                bar.update()
-    else:
-        for job in todo:
-            _make_one(job)
-            bar.update()
-    bar.close()
+    make_all(_make_one, todo, clips, f"synth {task}", workers, progress)
     for split in SPLITS:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

@@ -10,9 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 
 from ..atomic import atomic_write_text
 from . import captions
+from .pool import make_all
 
 SPLITS = ("train", "val", "test")
 COLUMNS = ("path", "caption", "mentions", "shape", "colour", "motion", "camera", "held_out")
@@ -73,25 +72,7 @@ def synthesize_captions(
     out = Path(out_dir)
     rows = plan(clips, seed)
     todo = [(c.facts, seed, c.index, str(out / c.path)) for c in rows if not (out / c.path).exists()]
-    from tqdm import tqdm
-
-    bar = tqdm(
-        total=clips,
-        initial=clips - len(todo),
-        unit="clip",
-        desc="synth captions",
-        disable=(not progress) if progress is not None else None,
-    )
-    workers = workers or min(4, os.cpu_count() or 1)
-    if workers > 1 and len(todo) > 1:  # spawn, not fork (see synth/__init__.py)
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for _ in pool.map(_make_one, todo, chunksize=4):
-                bar.update()
-    else:
-        for job in todo:
-            _make_one(job)
-            bar.update()
-    bar.close()
+    make_all(_make_one, todo, clips, "synth captions", workers, progress)
     for split in SPLITS:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
