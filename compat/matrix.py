@@ -73,7 +73,9 @@ def markdown(reports: list[dict], seconds: float) -> str:
         f"torch {reports[0]['torch']}.",
         "",
         "Each cell: max |difference| of the outputs (logits; `last_hidden_state` for VideoMAEModel; the "
-        "reconstruction, and the loss, for VideoMAEForPreTraining) on the same random clip and mask. "
+        "reconstruction, and the loss, for VideoMAEForPreTraining; for CLIP and X-CLIP the clip-text "
+        "similarities and both embeddings, CLIP as a video model by meanP over frames, X-CLIP's `logits_per_video`) "
+        "on the same random clip and mask (and token ids). "
         "**load**: a random model of that class saved by that release, loaded into tubelet, against the "
         "release's own model. **export**: tubelet's `save_pretrained` of it, loaded back by the same release, "
         "against the original. Tolerance 1e-4.",
