@@ -116,7 +116,8 @@ def test_hub_id_resolves_from_the_offline_cache(tmp_path):
 
 def test_unknown_model_type_names_the_supported_ones(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    with pytest.raises(CheckpointError, match="unsupported model_type 'bert'.*videomae, timesformer, vivit, tubelet"):
+    supported = "videomae, timesformer, vivit, clip, xclip, tubelet"
+    with pytest.raises(CheckpointError, match=f"unsupported model_type 'bert'.*{supported}"):
         load_model(tmp_path)
 
 
