@@ -142,6 +142,12 @@ def test_train_text_end_to_end_then_tag_with_typed_labels(captioned, tmp_path):
     assert [h["epoch"] for h in metrics["history"]] == [1, 2]
     test = metrics["test"]
     assert test["clips"] == 6 and 0 <= test["r1"] <= test["r5"] <= test["r10"] <= 1 and test["median_rank"] >= 1
+    r = run_cli("eval-text", captioned / "test.csv", "--model", run / "best", "--json")
+    assert r.returncode == 0, r.stderr
+    again = json.loads(r.stdout)  # the same model on the same clips: the numbers train-text wrote
+    assert again == pytest.approx(test)
+    r = run_cli("eval-text", captioned / "test.csv", "--model", "camera-motion")
+    assert r.returncode != 0 and "is not a video-language model" in r.stderr and r.stderr.count("\n") == 1
     model = tubelet.load_model(run / "best")
     assert model.config.video_tower == "transformer" and model.tokenizer is not None
     with torch.no_grad():

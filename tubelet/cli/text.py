@@ -1,10 +1,11 @@
-"""`tubelet train-text`: train a video-language model on captioned clips (path,caption manifests)."""
+"""`tubelet train-text | eval-text`: train a video-language model on captioned clips (path,caption manifests);
+score one on them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .common import progress_choice, resolve_device
+from .common import UsageError, progress_choice, resolve_device
 from .training import add_loop_options, add_model_options, model_overrides
 
 
@@ -42,6 +43,24 @@ def cmd_train_text(args) -> int:
     return 0
 
 
+def cmd_eval_text(args) -> int:
+    import json
+
+    from ..checkpoints.convert import load_model
+    from ..training.retrieval import evaluate_captions
+
+    model = load_model(args.model or "video-text")
+    if model.__class__.__name__ != "VideoTextModel":
+        raise UsageError(f"{args.model} is not a video-language model (a CLIP / X-CLIP folder or train-text's best/)")
+    m = evaluate_captions(model, args.manifest)
+    if args.json:
+        print(json.dumps(m.to_json(), indent=2))
+    else:
+        print(f"{m.clips} clips: R@1 {m.r1:.3f} R@5 {m.r5:.3f} R@10 {m.r10:.3f} median rank {m.median_rank:.0f}; "
+              f"zero-shot top1 {m.zero_shot_top1:.3f} over {m.captions} captions")  # fmt: skip
+    return 0
+
+
 def add_commands(sub):
     p = sub.add_parser("train-text", help="train a video-language model on captioned clips (zero-shot labels)")
     p.add_argument("data", help="a folder with train.csv [val.csv test.csv] of path,caption rows, or one such CSV")
@@ -62,3 +81,9 @@ def add_commands(sub):
     add_loop_options(p)
     add_model_options(p)
     p.set_defaults(func=cmd_train_text)
+
+    e = sub.add_parser("eval-text", help="score a video-language model on captioned clips: R@k, median rank, zero-shot")
+    e.add_argument("manifest", help="a path,caption CSV (optionally mentions and fact columns: synth captions)")
+    e.add_argument("--model", help="checkpoint folder, hub id or bundled name (default: video-text)")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_eval_text)

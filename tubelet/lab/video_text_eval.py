@@ -22,10 +22,8 @@ import torch
 from ..synth import camera, captions
 from ..synth.encode import write_mp4
 from ..tag.tagger import Tagger
-from ..training.captions_data import CaptionDataset, read_captions
-from ..training.loop import make_loader
-from ..training.retrieval import embed_videos, retrieval_metrics
-from ..video.preprocess import Preprocessor
+from ..training.captions_data import read_captions
+from ..training.retrieval import embed_captioned, retrieval_metrics
 
 # how people type camera moves: none of these is a training phrasing (synth/captions.py)
 TYPED_CAMERA = {
@@ -48,11 +46,7 @@ def _accuracy(hits: list[bool]) -> float | None:
 @torch.no_grad()
 def facts_zero_shot(model, test_csv: str | Path, batch_size: int = 32) -> dict:
     clips = read_captions(test_csv)
-    cfg = model.config
-    pre = Preprocessor.from_config(model.preprocessor, cfg.image_size)
-    loader = make_loader(CaptionDataset(clips, cfg.num_frames, pre), batch_size=batch_size, shuffle=False,
-                         workers=0, seed=0)  # fmt: skip
-    videos = embed_videos(model, loader)
+    videos = embed_captioned(model, clips, batch_size)
     facts = [captions.Facts(c.facts["shape"], c.facts["colour"], c.facts["motion"], c.facts["camera"]) for c in clips]
     combos = captions.all_facts()
     out = {"clips": len(clips), "held_out_clips": sum(f.held_out for f in facts)}

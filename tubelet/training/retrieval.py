@@ -62,3 +62,25 @@ def retrieval_metrics(model, videos: torch.Tensor, clips: list, batch_size: int 
         clips=len(clips),
         captions=len(candidates),
     )
+
+
+def embed_captioned(model, clips: list, batch_size: int = 16, device: str = "cpu") -> torch.Tensor:
+    """(N, D) unit video embeddings of captioned clips, decoded and sampled as the model's preprocessor says."""
+    from ..video.preprocess import Preprocessor
+    from .captions_data import CaptionDataset
+    from .loop import make_loader
+
+    cfg = model.config
+    pre = Preprocessor.from_config(getattr(model, "preprocessor", None), cfg.image_size)
+    data = CaptionDataset(clips, cfg.num_frames, pre)
+    return embed_videos(model, make_loader(data, batch_size=batch_size, shuffle=False, workers=0, seed=0), device)
+
+
+def evaluate_captions(model, csv_path, batch_size: int = 16, device: str = "cpu") -> RetrievalMetrics:
+    """A video-language model on a captioned manifest (`path,caption[,mentions,facts]`): retrieval and zero-shot."""
+    from .captions_data import read_captions
+
+    if not hasattr(model, "encode_text"):
+        raise ValueError("this model is not a video-language model (it has no text tower)")
+    clips = read_captions(csv_path)
+    return retrieval_metrics(model, embed_captioned(model, clips, batch_size, device), clips)
